@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url'
+import { basename, join } from 'node:path'
+
+/** The repository's schemas/ folder: the single source of every shape on disk and on the wire. */
+export const schemasDir = fileURLToPath(new URL('../../schemas/', import.meta.url))
+
+export const schemaFiles: readonly string[] = [join(schemasDir, 'env.schema.json')]
+
+/** src/schemas/<name>.generated.ts for schemas/<name>.schema.json */
+export function generatedTypesPath (schemaPath: string): string {
+  const name = basename(schemaPath, '.schema.json')
+  return fileURLToPath(new URL(`./${name}.generated.ts`, import.meta.url))
+}
