@@ -1,0 +1,311 @@
+// Runs first in every fresh sandbox context, before any env code.
+// It removes what would make env code nondeterministic or able to keep data between calls,
+// freezes every intrinsic, and evaluates to install(envSource, limits) -> dispatch.
+// Nothing here is reachable from env code except through the frozen intrinsics.
+(function bootstrap (global) {
+  'use strict'
+
+  const { freeze, getPrototypeOf, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, defineProperty } = Object
+  const { isArray } = Array
+  const { apply, construct, ownKeys } = Reflect
+  const jsonParse = JSON.parse
+  const jsonStringify = JSON.stringify
+  const RealDate = Date
+  const RealFunction = Function
+  const ObjectPrototype = Object.prototype
+  const ArrayPrototype = Array.prototype
+  const isFiniteNumber = Number.isFinite
+  const StringCtor = String
+  const mathImul = Math.imul
+
+  class SandboxError extends Error {
+    constructor (code, message) {
+      super(message)
+      this.code = code
+    }
+  }
+
+  // --- 1. Remove what is nondeterministic, unbounded or leaks between calls. ---
+  // WebAssembly memory is outside the isolate's memory limit; SharedArrayBuffer/Atomics can block;
+  // WeakRef/FinalizationRegistry observe the garbage collector; Intl reads the host locale and clock.
+  for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'WeakRef', 'FinalizationRegistry', 'Intl']) {
+    delete global[name]
+  }
+  // Legacy RegExp statics (RegExp.$1, RegExp.input, ...) would hand one call's data to the next.
+  for (const name of ['$1', '$2', '$3', '$4', '$5', '$6', '$7', '$8', '$9', 'input', '$_',
+    'lastMatch', '$&', 'lastParen', '$+', 'leftContext', '$`', 'rightContext', "$'"]) {
+    delete RegExp[name]
+  }
+
+  const noClock = () => { throw new Error('the clock is not available in the sandbox') }
+  const SafeDate = function Date (...args) {
+    if (new.target === undefined) noClock()
+    if (args.length === 0) noClock()
+    return construct(RealDate, args, new.target)
+  }
+  SafeDate.prototype = RealDate.prototype
+  SafeDate.UTC = RealDate.UTC
+  SafeDate.parse = RealDate.parse
+  SafeDate.now = noClock
+  defineProperty(RealDate.prototype, 'constructor', { value: SafeDate, writable: false, configurable: false })
+  global.Date = SafeDate
+  Math.random = () => { throw new Error('Math.random is not available in the sandbox: use the rng argument') }
+
+  // --- 2. Freeze every intrinsic, including those not reachable from globalThis. ---
+  const hiddenIntrinsics = [
+    getPrototypeOf(function * () {}), // %GeneratorFunction.prototype%
+    getPrototypeOf(function * () {}).prototype, // %GeneratorPrototype%
+    getPrototypeOf(async function () {}),
+    getPrototypeOf(async function * () {}),
+    getPrototypeOf(async function * () {}).prototype,
+    getPrototypeOf(getPrototypeOf(async function * () {}).prototype), // %AsyncIteratorPrototype%
+    getPrototypeOf([][Symbol.iterator]()),
+    getPrototypeOf(getPrototypeOf([][Symbol.iterator]())), // %IteratorPrototype%
+    getPrototypeOf(''[Symbol.iterator]()),
+    getPrototypeOf(new Map()[Symbol.iterator]()),
+    getPrototypeOf(new Set()[Symbol.iterator]()),
+    getPrototypeOf(/a/[Symbol.matchAll]('')),
+    getPrototypeOf(Uint8Array), // %TypedArray%
+    getPrototypeOf(Uint8Array.prototype),
+    getPrototypeOf(function () {}.bind()),
+    getOwnPropertyDescriptor(function () { 'use strict'; return arguments }(), 'callee').get, // %ThrowTypeError%
+  ]
+  if (typeof Iterator === 'function') {
+    hiddenIntrinsics.push(getPrototypeOf(Iterator.from({ next () { return { done: true } } })))
+    hiddenIntrinsics.push(getPrototypeOf([].values().map(x => x)))
+  }
+
+  const seen = new WeakSet()
+  const deepFreeze = (root) => {
+    const stack = [root]
+    while (stack.length > 0) {
+      const value = stack.pop()
+      if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) continue
+      seen.add(value)
+      freeze(value)
+      stack.push(getPrototypeOf(value))
+      for (const key of ownKeys(value)) {
+        const descriptor = getOwnPropertyDescriptor(value, key)
+        if (descriptor === undefined) continue
+        if ('value' in descriptor) stack.push(descriptor.value)
+        if (descriptor.get) stack.push(descriptor.get)
+        if (descriptor.set) stack.push(descriptor.set)
+      }
+    }
+  }
+  for (const intrinsic of hiddenIntrinsics) deepFreeze(intrinsic)
+  deepFreeze(global)
+
+  // --- 3. Seeded randomness whose whole state is data (sfc32, seeded by splitmix32). ---
+  const splitmix32 = (seed) => {
+    let z = (seed + 0x9e3779b9) | 0
+    z = mathImul(z ^ (z >>> 16), 0x85ebca6b)
+    z = mathImul(z ^ (z >>> 13), 0xc2b2ae35)
+    return (z ^ (z >>> 16)) >>> 0
+  }
+  const seedRng = (seed) => {
+    // Seeds are integers up to 2^53; fold the high and low words in separately.
+    const low = seed % 0x100000000
+    const high = (seed - low) / 0x100000000
+    const a = splitmix32(low)
+    const b = splitmix32(high ^ a)
+    const c = splitmix32(a ^ 0x243f6a88)
+    const d = splitmix32(b ^ 0x85a308d3)
+    return [a, b, c, d]
+  }
+  const makeRng = (words) => {
+    let a = words[0] >>> 0; let b = words[1] >>> 0; let c = words[2] >>> 0; let d = words[3] >>> 0
+    const nextUint32 = () => {
+      const t = (((a + b) >>> 0) + d) >>> 0
+      d = (d + 1) >>> 0
+      a = (b ^ (b >>> 9)) >>> 0
+      b = (c + (c << 3)) >>> 0
+      c = ((c << 21) | (c >>> 11)) >>> 0
+      c = (c + t) >>> 0
+      return t
+    }
+    const float = () => nextUint32() / 0x100000000
+    const int = (min, max) => {
+      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max < min) {
+        throw new RangeError('rng.int(min, max) needs safe integers with min <= max')
+      }
+      return min + Math.floor(float() * (max - min + 1))
+    }
+    const rng = {
+      /** a float in [0, 1) */
+      float,
+      /** an integer in [min, max], both inclusive */
+      int,
+      /** true with probability p */
+      bool: (p = 0.5) => float() < p,
+      /** one element of a non-empty array */
+      pick: (items) => {
+        if (!isArray(items) || items.length === 0) throw new RangeError('rng.pick needs a non-empty array')
+        return items[int(0, items.length - 1)]
+      },
+      /** a shuffled copy of an array (Fisher-Yates) */
+      shuffle: (items) => {
+        const copy = apply(ArrayPrototype.slice, items, [])
+        for (let i = copy.length - 1; i > 0; i--) {
+          const j = int(0, i)
+          const tmp = copy[i]; copy[i] = copy[j]; copy[j] = tmp
+        }
+        return copy
+      },
+    }
+    return { rng: freeze(rng), words: () => [a, b, c, d] }
+  }
+
+  let limits // set once by install()
+
+  // --- 4. Plain-JSON serialization: anything JSON.stringify would drop or mangle is an error. ---
+  const maxJsonDepth = 64
+  const describePath = (path) => path.length === 0 ? '' : ' at ' + path.join('')
+  const assertPlainJson = (value, what) => {
+    const ancestors = []
+    const path = []
+    const visit = (v) => {
+      switch (typeof v) {
+        case 'string': case 'boolean': return
+        case 'number':
+          if (!isFiniteNumber(v)) throw new SandboxError('not_json', `${what} holds ${StringCtor(v)}, which is not JSON${describePath(path)}`)
+          return
+        case 'object': break
+        default: throw new SandboxError('not_json', `${what} holds a ${typeof v}, which is not JSON${describePath(path)}`)
+      }
+      if (v === null) return
+      if (ancestors.length >= maxJsonDepth) throw new SandboxError('not_json', `${what} is nested deeper than ${maxJsonDepth} levels${describePath(path)}`)
+      if (ancestors.includes(v)) throw new SandboxError('not_json', `${what} contains a cycle${describePath(path)}`)
+      const proto = getPrototypeOf(v)
+      const array = isArray(v)
+      if (array ? proto !== ArrayPrototype : (proto !== ObjectPrototype && proto !== null)) {
+        throw new SandboxError('not_json', `${what} holds an object that is not a plain object or array${describePath(path)}`)
+      }
+      if (getOwnPropertySymbols(v).length > 0) throw new SandboxError('not_json', `${what} has symbol keys${describePath(path)}`)
+      ancestors.push(v)
+      const keys = getOwnPropertyNames(v)
+      for (const key of keys) {
+        if (array && key === 'length') continue
+        const descriptor = getOwnPropertyDescriptor(v, key)
+        if (!('value' in descriptor)) throw new SandboxError('not_json', `${what} has a getter or setter${describePath([...path, '.' + key])}`)
+        if (!descriptor.enumerable) throw new SandboxError('not_json', `${what} has a non-enumerable property${describePath([...path, '.' + key])}`)
+        // An undefined property is dropped by JSON and reads back as undefined: same meaning, so allowed.
+        if (!array && descriptor.value === undefined) continue
+        path.push(array ? `[${key}]` : '.' + key)
+        visit(descriptor.value)
+        path.pop()
+      }
+      if (array && keys.length - 1 !== v.length) throw new SandboxError('not_json', `${what} is an array with holes${describePath(path)}`)
+      ancestors.pop()
+    }
+    visit(value)
+  }
+  const utf8Bytes = (text) => {
+    let bytes = text.length
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i)
+      if (unit < 0x80) continue
+      if (unit < 0x800) bytes += 1
+      else if (unit >= 0xd800 && unit < 0xdc00) { bytes += 2; i++ } // a surrogate pair: 4 bytes for 2 units
+      else bytes += 2
+    }
+    return bytes
+  }
+  // A JSON text has at least as many UTF-8 bytes as characters and at most three times as many,
+  // so the exact count is needed only in between.
+  const toJson = (value, what, maxBytes, tooLargeCode) => {
+    if (value === undefined) throw new SandboxError('not_json', `${what} is undefined`)
+    assertPlainJson(value, what)
+    const text = jsonStringify(value)
+    if (text.length * 3 > maxBytes) {
+      const bytes = text.length > maxBytes ? text.length : utf8Bytes(text)
+      if (bytes > maxBytes) throw new SandboxError(tooLargeCode, `${what} is over the limit of ${maxBytes} bytes as JSON`)
+    }
+    return text
+  }
+  const toStateJson = (value, what) => toJson(value, what, limits.maxStateBytes, 'state_too_large')
+  const toObservationJson = (value) => toJson(value, 'observation', limits.maxObservationBytes, 'observation_too_large')
+
+  // --- 5. install(envSource, limits) -> dispatch(op, stateJson, argsJson) -> resultJson ---
+  return function install (envSource, limitsJson) {
+    if (limits !== undefined) throw new Error('install() runs once per context')
+    limits = freeze(jsonParse(limitsJson))
+    // A function body cannot close over anything that outlives one call: module scope is per call.
+    const factory = new RealFunction('module', 'exports', '"use strict";\n' + envSource)
+    const instantiate = () => {
+      const module = { exports: {} }
+      factory(module, module.exports)
+      return module.exports
+    }
+    const messageOf = (error) => {
+      let message
+      try {
+        message = error instanceof Error ? `${error.name}: ${error.message}` : StringCtor(error)
+      } catch {
+        message = 'the env threw a value that cannot be shown'
+      }
+      return message.length > limits.maxErrorChars ? message.slice(0, limits.maxErrorChars) + '...' : message
+    }
+    const required = (env, name) => {
+      const fn = env[name]
+      if (typeof fn !== 'function') throw new SandboxError('tool_error', `the env module does not export ${name}()`)
+      return fn
+    }
+    const stateOf = (env, words) => toStateJson({ s: env, r: words }, 'state')
+
+    // Each op returns its fields as JSON text, so a result is serialized exactly once.
+    const ops = {
+      generate (_state, { seed, difficulty }) {
+        const env = instantiate()
+        const { rng } = makeRng(seedRng(seed))
+        return { config: toStateJson(required(env, 'generate')(rng, difficulty), 'config') }
+      },
+      reset (_state, { config, seed }) {
+        const env = instantiate()
+        const generator = makeRng(seedRng(seed))
+        const state = required(env, 'reset')(config, generator.rng)
+        const truth = required(env, 'answer')(config)
+        const stateJson = stateOf(state, generator.words())
+        const observation = required(env, 'observe')(jsonParse(stateJson).s)
+        return { state: jsonStringify(stateJson), truth: toStateJson(truth, 'answer'), observation: toObservationJson(observation) }
+      },
+      tool (stateJson, { name, parameters }) {
+        const env = instantiate()
+        const tools = env.tools
+        const tool = tools !== null && typeof tools === 'object' && Object.hasOwn(tools, name) ? tools[name] : undefined
+        if (typeof tool !== 'function') throw new SandboxError('unknown_tool', `the env module has no tool ${name}`)
+        const saved = jsonParse(stateJson)
+        const generator = makeRng(saved.r)
+        const observation = apply(tool, tools, [saved.s, parameters, generator.rng])
+        if (observation !== null && typeof observation === 'object' && typeof observation.then === 'function') {
+          throw new SandboxError('tool_error', `tool ${name} returned a promise; tools must be synchronous`)
+        }
+        const observationJson = toObservationJson(observation)
+        return { state: jsonStringify(stateOf(saved.s, generator.words())), observation: observationJson }
+      },
+      observe (stateJson) {
+        const env = instantiate()
+        return { observation: toObservationJson(required(env, 'observe')(jsonParse(stateJson).s)) }
+      },
+      check (_state, { submitted, truth }) {
+        const env = instantiate()
+        const correct = typeof env.isCorrect === 'function'
+          ? env.isCorrect(submitted, truth) === true
+          : jsonStringify(submitted) === jsonStringify(truth)
+        return { correct: correct ? 'true' : 'false' }
+      },
+    }
+
+    return function dispatch (op, stateJson, argsJson) {
+      try {
+        const fields = ops[op](stateJson, jsonParse(argsJson))
+        let result = '{"ok":true'
+        for (const key of getOwnPropertyNames(fields)) result += ',"' + key + '":' + fields[key]
+        return result + '}'
+      } catch (error) {
+        if (error instanceof SandboxError) return jsonStringify({ ok: false, code: error.code, message: error.message })
+        return jsonStringify({ ok: false, code: 'tool_error', message: messageOf(error) })
+      }
+    }
+  }
+})(globalThis)

@@ -1,0 +1,114 @@
+// One isolated-vm isolate with one frozen context per env type. Calls are synchronous: the process
+// that owns a runner does nothing else, and the pool watches it from outside.
+import { readFileSync } from 'node:fs'
+import ivm from 'isolated-vm'
+import type { SandboxLimits } from './limits.ts'
+import type { GuestOp } from './protocol.ts'
+import type { RollbackCode } from '../schemas/env.generated.ts'
+
+const bootstrapSource = readFileSync(new URL('./guest/bootstrap.js', import.meta.url), 'utf8')
+
+type Dispatch = (op: GuestOp, state: string, args: string) => string
+
+/** The guest's JSON result text, or a failure seen from outside the guest. */
+export type RunnerResult = { ok: true, json: string } | { ok: false, code: RollbackCode, message: string }
+
+export interface IsolateRunnerEvents {
+  /** The isolate could not be contained (V8 out of memory outside the limit): the process must end. */
+  onCatastrophicError?: (message: string) => void
+}
+
+export class IsolateRunner {
+  readonly #limits: SandboxLimits
+  readonly #events: IsolateRunnerEvents
+  readonly #sources = new Map<string, string>()
+  readonly #dispatchers = new Map<string, ivm.Reference<Dispatch>>()
+  #isolate: ivm.Isolate
+  #bootstrap: ivm.Script
+  /** Isolates created so far, the first included. */
+  isolatesCreated = 0
+
+  constructor (limits: SandboxLimits, events: IsolateRunnerEvents = {}) {
+    this.#limits = limits
+    this.#events = events
+    ;({ isolate: this.#isolate, bootstrap: this.#bootstrap } = this.#createIsolate())
+  }
+
+  /** Registers an env type's source. Compilation happens on first use, in every new isolate. */
+  load (envKey: string, source: string): void {
+    if (this.#sources.get(envKey) === source) return
+    this.#sources.set(envKey, source)
+    this.#dispatchers.get(envKey)?.release()
+    this.#dispatchers.delete(envKey)
+  }
+
+  call (envKey: string, op: GuestOp, state: string, args: string): RunnerResult {
+    let dispatch: ivm.Reference<Dispatch>
+    try {
+      dispatch = this.#dispatcher(envKey)
+    } catch (error) {
+      return this.#failure(error, `env ${envKey} failed to load`)
+    }
+    try {
+      const json = dispatch.applySync(undefined, [op, state, args], { timeout: this.#limits.callTimeoutMs }) as string
+      return { ok: true, json }
+    } catch (error) {
+      return this.#failure(error, 'the call failed')
+    }
+  }
+
+  heapUsedBytes (): number {
+    return this.#isolate.isDisposed ? 0 : this.#isolate.getHeapStatisticsSync().used_heap_size
+  }
+
+  dispose (): void {
+    if (!this.#isolate.isDisposed) this.#isolate.dispose()
+  }
+
+  #failure (error: unknown, context: string): RunnerResult {
+    const message = error instanceof Error ? error.message : String(error)
+    if (this.#isolate.isDisposed) {
+      this.#replaceIsolate()
+      return { ok: false, code: 'memory_limit', message: `the call exceeded the sandbox memory limit of ${this.#limits.isolateMemoryLimitMb} MB` }
+    }
+    if (/timed out/i.test(message)) {
+      return { ok: false, code: 'timeout', message: `the call ran past the time limit of ${this.#limits.callTimeoutMs} ms` }
+    }
+    return { ok: false, code: 'tool_error', message: `${context}: ${message}` }
+  }
+
+  #createIsolate (): { isolate: ivm.Isolate, bootstrap: ivm.Script } {
+    const isolate = new ivm.Isolate({
+      memoryLimit: this.#limits.isolateMemoryLimitMb,
+      onCatastrophicError: (message: string) => this.#events.onCatastrophicError?.(message),
+    })
+    this.isolatesCreated++
+    return { isolate, bootstrap: isolate.compileScriptSync(bootstrapSource, { filename: 'codegym:bootstrap.js' }) }
+  }
+
+  #replaceIsolate (): void {
+    this.#dispatchers.clear()
+    ;({ isolate: this.#isolate, bootstrap: this.#bootstrap } = this.#createIsolate())
+  }
+
+  #dispatcher (envKey: string): ivm.Reference<Dispatch> {
+    const existing = this.#dispatchers.get(envKey)
+    if (existing !== undefined) return existing
+    const source = this.#sources.get(envKey)
+    if (source === undefined) throw new Error(`env ${envKey} was never loaded into this sandbox`)
+    const context = this.#isolate.createContextSync()
+    const install = this.#bootstrap.runSync(context, { reference: true, timeout: this.#limits.callTimeoutMs }) as ivm.Reference<(source: string, limits: string) => Dispatch>
+    const guestLimits = JSON.stringify({
+      maxStateBytes: this.#limits.maxStateBytes,
+      maxObservationBytes: this.#limits.maxObservationBytes,
+      maxErrorChars: this.#limits.maxErrorChars,
+    })
+    const dispatch = install.applySync(undefined, [source, guestLimits], {
+      timeout: this.#limits.callTimeoutMs,
+      result: { reference: true },
+    }) as ivm.Reference<Dispatch>
+    install.release()
+    this.#dispatchers.set(envKey, dispatch)
+    return dispatch
+  }
+}

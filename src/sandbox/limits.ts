@@ -1,0 +1,45 @@
+import { availableParallelism } from 'node:os'
+
+/** Limits of the sandbox. Every one is configurable; these are the defaults, with units in the names. */
+export interface SandboxLimits {
+  /** CPU time one env call may take before it is stopped and rolled back. */
+  callTimeoutMs: number
+  /** Heap of one sandbox isolate; a call that exceeds it is rolled back and the isolate replaced. */
+  isolateMemoryLimitMb: number
+  /** Largest committed env state, as UTF-8 JSON. */
+  maxStateBytes: number
+  /** Largest observation one call may return, as UTF-8 JSON. */
+  maxObservationBytes: number
+  /** Env error messages are cut to this length. */
+  maxErrorChars: number
+  /** How long past callTimeoutMs the host waits for an answer before it kills the sandbox process. */
+  watchdogGraceMs: number
+}
+
+export interface SandboxPoolOptions extends SandboxLimits {
+  /** Sandbox processes, each with one isolate on its own thread. */
+  workers: number
+  /** Calls handed to one sandbox process before it has answered; more wait in the pool's queue. */
+  maxCallsInFlightPerWorker: number
+  /** Calls waiting for a sandbox process; past this, call() rejects with SandboxBusyError. */
+  maxQueuedCalls: number
+  /** Times an innocent call caught in a crashed sandbox process is tried again before it fails. */
+  maxCallAttempts: number
+}
+
+export const defaultSandboxLimits: Readonly<SandboxLimits> = Object.freeze({
+  callTimeoutMs: 250,
+  isolateMemoryLimitMb: 128,
+  maxStateBytes: 1024 * 1024,
+  maxObservationBytes: 64 * 1024,
+  maxErrorChars: 1000,
+  watchdogGraceMs: 1000,
+})
+
+export const defaultSandboxPoolOptions: Readonly<SandboxPoolOptions> = Object.freeze({
+  ...defaultSandboxLimits,
+  workers: availableParallelism(),
+  maxCallsInFlightPerWorker: 32,
+  maxQueuedCalls: 100_000,
+  maxCallAttempts: 2,
+})

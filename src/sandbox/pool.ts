@@ -1,0 +1,256 @@
+// The host side of the sandbox: a fixed set of sandbox processes, each with one isolate.
+// Env state never lives in them, so killing one loses nothing that was committed: the call that
+// was running fails (it is rolled back by the caller) and the calls queued behind it run elsewhere.
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
+import type { RunnerResult } from './isolate-runner.ts'
+import type { CallMessage, CallReply, FromSandbox, GuestOp, ToSandbox } from './protocol.ts'
+
+const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
+
+/** A sandbox process that dies this many times in a row without answering anything ends the pool. */
+const maxConsecutiveCrashes = 5
+
+export class SandboxBusyError extends Error {
+  readonly code = 'sandbox_busy'
+  constructor (limit: number) {
+    super(`the sandbox queue is full (${limit} calls waiting)`)
+  }
+}
+
+interface PendingCall {
+  message: CallMessage
+  attempts: number
+  resolve: (result: RunnerResult) => void
+}
+
+interface Worker {
+  readonly slot: number
+  readonly child: ChildProcess
+  /** Calls sent and not answered, in the order the process runs them. */
+  readonly inFlight: PendingCall[]
+  readonly outbox: ToSandbox[]
+  readonly loaded: Set<string>
+  /** When the oldest unanswered call became the one running, as far as the host can tell. */
+  headStartedAt: number
+  /** The process has started and can take calls; until then its start-up time counts against no call. */
+  ready: boolean
+  killedByWatchdog: boolean
+  exited: boolean
+}
+
+export interface SandboxPoolStats {
+  workers: number
+  queuedCalls: number
+  callsInFlight: number
+  workerRestarts: number
+  callsCompleted: number
+}
+
+export class SandboxPool {
+  readonly options: Readonly<SandboxPoolOptions>
+  readonly #sources = new Map<string, string>()
+  readonly #queue: PendingCall[] = []
+  readonly #workers: Array<Worker | undefined>
+  readonly #watchdog: NodeJS.Timeout
+  #nextCallId = 1
+  #flushScheduled = false
+  #closed = false
+  #consecutiveCrashes = 0
+  #workerRestarts = 0
+  #callsCompleted = 0
+
+  constructor (options: Partial<SandboxPoolOptions> = {}) {
+    this.options = Object.freeze({ ...defaultSandboxPoolOptions, ...options })
+    if (!(this.options.workers >= 1)) throw new RangeError('a sandbox pool needs at least one worker')
+    this.#workers = Array.from({ length: this.options.workers }, (_, slot) => this.#spawn(slot))
+    const checkEveryMs = Math.max(10, Math.min(250, this.options.watchdogGraceMs / 4))
+    this.#watchdog = setInterval(() => this.#checkDeadlines(), checkEveryMs)
+    this.#watchdog.unref()
+  }
+
+  /** Makes an env type's source available to every sandbox process (sent before its first call there). */
+  register (envKey: string, source: string): void {
+    this.#sources.set(envKey, source)
+    for (const worker of this.#workers) worker?.loaded.delete(envKey)
+  }
+
+  /** Runs one guest op. Never rejects for env misbehaviour: that is a failed RunnerResult. */
+  call (envKey: string, op: GuestOp, state: string, args: string): Promise<RunnerResult> {
+    if (this.#closed) return Promise.resolve(closedResult)
+    if (!this.#sources.has(envKey)) return Promise.reject(new Error(`env ${envKey} is not registered with the sandbox`))
+    if (this.#queue.length >= this.options.maxQueuedCalls) return Promise.reject(new SandboxBusyError(this.options.maxQueuedCalls))
+    return new Promise((resolve) => {
+      this.#queue.push({ message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, attempts: 0, resolve })
+      this.#pump()
+    })
+  }
+
+  stats (): SandboxPoolStats {
+    let callsInFlight = 0
+    for (const worker of this.#workers) callsInFlight += worker?.inFlight.length ?? 0
+    return {
+      workers: this.#workers.length,
+      queuedCalls: this.#queue.length,
+      callsInFlight,
+      workerRestarts: this.#workerRestarts,
+      callsCompleted: this.#callsCompleted,
+    }
+  }
+
+  /** Ends every sandbox process; calls still waiting resolve as sandbox_crashed. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#watchdog)
+    const exits: Array<Promise<void>> = []
+    for (const worker of this.#workers) {
+      if (worker === undefined || worker.exited) continue
+      exits.push(new Promise((resolve) => worker.child.once('close', () => resolve())))
+      worker.child.kill('SIGKILL')
+    }
+    for (const call of this.#queue.splice(0)) call.resolve(closedResult)
+    await Promise.all(exits)
+  }
+
+  #spawn (slot: number): Worker {
+    const limits: SandboxLimits = {
+      callTimeoutMs: this.options.callTimeoutMs,
+      isolateMemoryLimitMb: this.options.isolateMemoryLimitMb,
+      maxStateBytes: this.options.maxStateBytes,
+      maxObservationBytes: this.options.maxObservationBytes,
+      maxErrorChars: this.options.maxErrorChars,
+      watchdogGraceMs: this.options.watchdogGraceMs,
+    }
+    const child = fork(workerEntry, [JSON.stringify(limits)], {
+      serialization: 'advanced',
+      // Local-time Date methods must not depend on the host's time zone.
+      env: { ...process.env, TZ: 'UTC' },
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    })
+    const worker: Worker = {
+      slot,
+      child,
+      inFlight: [],
+      outbox: [],
+      loaded: new Set(),
+      headStartedAt: 0,
+      ready: false,
+      killedByWatchdog: false,
+      exited: false,
+    }
+    child.on('message', (message: FromSandbox) => this.#onMessage(worker, message))
+    child.on('error', () => { /* reported through 'close'; a failed kill of a dead process is harmless */ })
+    child.once('close', (code, signal) => this.#onClose(worker, code, signal))
+    return worker
+  }
+
+  #onMessage (worker: Worker, message: FromSandbox): void {
+    if (message.kind === 'ready') worker.ready = true
+    else for (const reply of message.replies) this.#settle(worker, reply)
+    this.#pump()
+  }
+
+  #settle (worker: Worker, reply: CallReply): void {
+    const call = worker.inFlight.shift()
+    if (call === undefined || call.message.id !== reply.id) {
+      // The process answers in order; anything else means it cannot be trusted.
+      worker.child.kill('SIGKILL')
+      if (call !== undefined) worker.inFlight.unshift(call)
+      return
+    }
+    this.#consecutiveCrashes = 0
+    this.#callsCompleted++
+    worker.headStartedAt = performance.now()
+    call.resolve(reply.ok ? { ok: true, json: reply.json } : { ok: false, code: reply.code, message: reply.message })
+  }
+
+  #onClose (worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    worker.exited = true
+    if (this.#closed) return
+    const culprit = worker.inFlight.shift()
+    if (culprit !== undefined) {
+      culprit.resolve(worker.killedByWatchdog
+        ? { ok: false, code: 'timeout', message: `the call did not finish within ${this.options.callTimeoutMs + this.options.watchdogGraceMs} ms and its sandbox was restarted` }
+        : { ok: false, code: 'sandbox_crashed', message: `the sandbox process running the call died (${signal ?? `exit code ${code}`})` })
+    }
+    // Calls queued behind the culprit never ran: try them again first, unless they keep meeting crashes.
+    const innocent = worker.inFlight.splice(0)
+    for (let i = innocent.length - 1; i >= 0; i--) {
+      const call = innocent[i]!
+      call.attempts++
+      if (call.attempts >= this.options.maxCallAttempts) {
+        call.resolve({ ok: false, code: 'sandbox_crashed', message: 'the call was caught in repeated sandbox crashes' })
+      } else {
+        this.#queue.unshift(call)
+      }
+    }
+    this.#consecutiveCrashes++
+    if (this.#consecutiveCrashes > maxConsecutiveCrashes * this.options.workers) {
+      this.#workers[worker.slot] = undefined
+      if (this.#workers.every((w) => w === undefined)) {
+        for (const call of this.#queue.splice(0)) call.resolve({ ok: false, code: 'sandbox_crashed', message: 'every sandbox process keeps dying; the sandbox is out of service' })
+      }
+    } else {
+      this.#workerRestarts++
+      this.#workers[worker.slot] = this.#spawn(worker.slot)
+    }
+    this.#pump()
+  }
+
+  #checkDeadlines (): void {
+    const deadlineMs = this.options.callTimeoutMs + this.options.watchdogGraceMs
+    const now = performance.now()
+    for (const worker of this.#workers) {
+      if (worker === undefined || worker.exited || worker.killedByWatchdog || worker.inFlight.length === 0) continue
+      if (now - worker.headStartedAt > deadlineMs) {
+        worker.killedByWatchdog = true
+        worker.child.kill('SIGKILL')
+      }
+    }
+  }
+
+  #pump (): void {
+    while (this.#queue.length > 0) {
+      const worker = this.#leastLoaded()
+      if (worker === undefined) break
+      const call = this.#queue.shift()!
+      const { envKey } = call.message
+      if (!worker.loaded.has(envKey)) {
+        worker.outbox.push({ kind: 'load', envKey, source: this.#sources.get(envKey)! })
+        worker.loaded.add(envKey)
+      }
+      worker.outbox.push(call.message)
+      if (worker.inFlight.length === 0) worker.headStartedAt = performance.now()
+      worker.inFlight.push(call)
+    }
+    this.#scheduleFlush()
+  }
+
+  #leastLoaded (): Worker | undefined {
+    let best: Worker | undefined
+    for (const worker of this.#workers) {
+      if (worker === undefined || !worker.ready || worker.exited || worker.killedByWatchdog) continue
+      if (worker.inFlight.length >= this.options.maxCallsInFlightPerWorker) continue
+      if (best === undefined || worker.inFlight.length < best.inFlight.length) best = worker
+    }
+    return best
+  }
+
+  // Calls made in one turn of the event loop go to each process as one message.
+  #scheduleFlush (): void {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    setImmediate(() => {
+      this.#flushScheduled = false
+      for (const worker of this.#workers) {
+        if (worker === undefined || worker.outbox.length === 0 || worker.exited) continue
+        worker.child.send(worker.outbox.splice(0))
+      }
+    })
+  }
+}
+
+const closedResult: RunnerResult = { ok: false, code: 'sandbox_crashed', message: 'the sandbox pool is closed' }
