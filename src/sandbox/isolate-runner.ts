@@ -8,6 +8,27 @@ import type { RollbackCode } from '../schemas/env.generated.ts'
 
 const bootstrapSource = readFileSync(new URL('./guest/bootstrap.js', import.meta.url), 'utf8')
 
+export function compileBootstrap (isolate: ivm.Isolate): ivm.Script {
+  return isolate.compileScriptSync(bootstrapSource, { filename: 'codegym:bootstrap.js' })
+}
+
+/** Runs the bootstrap in a fresh context and installs a module with one of its entry points. */
+export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, entry: 'install' | 'installPolicy', source: string, limits: SandboxLimits): ivm.Reference<F> {
+  const guest = bootstrap.runSync(context, { reference: true, timeout: limits.callTimeoutMs }) as ivm.Reference<Record<string, unknown>>
+  const installer = guest.getSync(entry, { reference: true }) as ivm.Reference<(source: string, limits: string) => F>
+  const guestLimits = JSON.stringify({
+    maxStateBytes: limits.maxStateBytes,
+    maxObservationBytes: limits.maxObservationBytes,
+    maxErrorChars: limits.maxErrorChars,
+  })
+  try {
+    return installer.applySync(undefined, [source, guestLimits], { timeout: limits.callTimeoutMs, result: { reference: true } }) as ivm.Reference<F>
+  } finally {
+    installer.release()
+    guest.release()
+  }
+}
+
 type Dispatch = (op: GuestOp, state: string, args: string) => string
 
 /** The guest's JSON result text, or a failure seen from outside the guest. */
@@ -83,7 +104,7 @@ export class IsolateRunner {
       onCatastrophicError: (message: string) => this.#events.onCatastrophicError?.(message),
     })
     this.isolatesCreated++
-    return { isolate, bootstrap: isolate.compileScriptSync(bootstrapSource, { filename: 'codegym:bootstrap.js' }) }
+    return { isolate, bootstrap: compileBootstrap(isolate) }
   }
 
   #replaceIsolate (): void {
@@ -97,17 +118,7 @@ export class IsolateRunner {
     const source = this.#sources.get(envKey)
     if (source === undefined) throw new Error(`env ${envKey} was never loaded into this sandbox`)
     const context = this.#isolate.createContextSync()
-    const install = this.#bootstrap.runSync(context, { reference: true, timeout: this.#limits.callTimeoutMs }) as ivm.Reference<(source: string, limits: string) => Dispatch>
-    const guestLimits = JSON.stringify({
-      maxStateBytes: this.#limits.maxStateBytes,
-      maxObservationBytes: this.#limits.maxObservationBytes,
-      maxErrorChars: this.#limits.maxErrorChars,
-    })
-    const dispatch = install.applySync(undefined, [source, guestLimits], {
-      timeout: this.#limits.callTimeoutMs,
-      result: { reference: true },
-    }) as ivm.Reference<Dispatch>
-    install.release()
+    const dispatch = installGuest<Dispatch>(this.#bootstrap, context, 'install', source, this.#limits)
     this.#dispatchers.set(envKey, dispatch)
     return dispatch
   }

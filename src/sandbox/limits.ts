@@ -21,7 +21,7 @@ export interface SandboxPoolOptions extends SandboxLimits {
   workers: number
   /** Calls handed to one sandbox process before it has answered; more wait in the pool's queue. */
   maxCallsInFlightPerWorker: number
-  /** Calls waiting for a sandbox process; past this, call() rejects with SandboxBusyError. */
+  /** Calls waiting for a sandbox process; past this, call() rejects with a CodeGymError 'sandbox_busy'. */
   maxQueuedCalls: number
   /** Times an innocent call caught in a crashed sandbox process is tried again before it fails. */
   maxCallAttempts: number

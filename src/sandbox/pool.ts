@@ -3,6 +3,7 @@
 // was running fails (it is rolled back by the caller) and the calls queued behind it run elsewhere.
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { CodeGymError } from '../errors.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
 import type { RunnerResult } from './isolate-runner.ts'
 import type { CallMessage, CallReply, FromSandbox, GuestOp, ToSandbox } from './protocol.ts'
@@ -11,13 +12,6 @@ const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
 
 /** A sandbox process that dies this many times in a row without answering anything ends the pool. */
 const maxConsecutiveCrashes = 5
-
-export class SandboxBusyError extends Error {
-  readonly code = 'sandbox_busy'
-  constructor (limit: number) {
-    super(`the sandbox queue is full (${limit} calls waiting)`)
-  }
-}
 
 interface PendingCall {
   message: CallMessage
@@ -80,7 +74,7 @@ export class SandboxPool {
   call (envKey: string, op: GuestOp, state: string, args: string): Promise<RunnerResult> {
     if (this.#closed) return Promise.resolve(closedResult)
     if (!this.#sources.has(envKey)) return Promise.reject(new Error(`env ${envKey} is not registered with the sandbox`))
-    if (this.#queue.length >= this.options.maxQueuedCalls) return Promise.reject(new SandboxBusyError(this.options.maxQueuedCalls))
+    if (this.#queue.length >= this.options.maxQueuedCalls) return Promise.reject(new CodeGymError('sandbox_busy', `the sandbox queue is full (${this.options.maxQueuedCalls} calls waiting)`))
     return new Promise((resolve) => {
       this.#queue.push({ message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, attempts: 0, resolve })
       this.#pump()

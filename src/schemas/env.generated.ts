@@ -48,6 +48,21 @@ export type RollbackCode =
  * via the `definition` "EpisodeStatus".
  */
 export type EpisodeStatus = 'running' | 'terminated' | 'truncated' | 'closed'
+/**
+ * Why the runtime refused a request. Unlike a RollbackCode, this is not an observation: the caller asked for something impossible.
+ *
+ * This interface was referenced by `CodeGymEnvSchemas`'s JSON-Schema
+ * via the `definition` "RuntimeErrorCode".
+ */
+export type RuntimeErrorCode =
+  | 'unknown_env'
+  | 'unknown_task'
+  | 'invalid_reset_options'
+  | 'invalid_snapshot'
+  | 'episode_ended'
+  | 'episode_closed'
+  | 'env_error'
+  | 'sandbox_busy'
 
 /**
  * Environment packages, actions and the episode runtime's inputs and outputs. Every TypeScript type and validator for these shapes is derived from this file.

@@ -1,6 +1,6 @@
 // Runs first in every fresh sandbox context, before any env code.
 // It removes what would make env code nondeterministic or able to keep data between calls,
-// freezes every intrinsic, and evaluates to install(envSource, limits) -> dispatch.
+// freezes every intrinsic, and evaluates to { install, installPolicy }.
 // Nothing here is reachable from env code except through the frozen intrinsics.
 (function bootstrap (global) {
   'use strict'
@@ -103,11 +103,13 @@
     z = mathImul(z ^ (z >>> 13), 0xc2b2ae35)
     return (z ^ (z >>> 16)) >>> 0
   }
-  const seedRng = (seed) => {
-    // Seeds are integers up to 2^53; fold the high and low words in separately.
+  // Seeds are integers up to 2^53; fold the high and low words in separately. Each stream of one
+  // seed (task generation, the episode itself) gets its own sequence.
+  const generatorStream = 0x632be5ab
+  const seedRng = (seed, stream = 0) => {
     const low = seed % 0x100000000
     const high = (seed - low) / 0x100000000
-    const a = splitmix32(low)
+    const a = splitmix32(low ^ stream)
     const b = splitmix32(high ^ a)
     const c = splitmix32(a ^ 0x243f6a88)
     const d = splitmix32(b ^ 0x85a308d3)
@@ -226,26 +228,64 @@
   const toStateJson = (value, what) => toJson(value, what, limits.maxStateBytes, 'state_too_large')
   const toObservationJson = (value) => toJson(value, 'observation', limits.maxObservationBytes, 'observation_too_large')
 
-  // --- 5. install(envSource, limits) -> dispatch(op, stateJson, argsJson) -> resultJson ---
-  return function install (envSource, limitsJson) {
-    if (limits !== undefined) throw new Error('install() runs once per context')
+  const setLimits = (limitsJson) => {
+    if (limits !== undefined) throw new Error('a sandbox context is installed once')
     limits = freeze(jsonParse(limitsJson))
-    // A function body cannot close over anything that outlives one call: module scope is per call.
-    const factory = new RealFunction('module', 'exports', '"use strict";\n' + envSource)
-    const instantiate = () => {
+  }
+  // A function body cannot close over anything that outlives one instantiation: module scope is
+  // created anew by every call of the factory.
+  const moduleFactory = (source) => {
+    const factory = new RealFunction('module', 'exports', '"use strict";\n' + source)
+    return () => {
       const module = { exports: {} }
       factory(module, module.exports)
       return module.exports
     }
-    const messageOf = (error) => {
-      let message
+  }
+
+  // --- 5. A tool-using policy (an oracle solver): a generator that yields actions and receives
+  // step results. Its module is instantiated once per episode and lives until the episode ends.
+  const installPolicy = (policySource, limitsJson) => {
+    setLimits(limitsJson)
+    const instantiate = moduleFactory(policySource)
+    let episode
+    return function advance (inputJson) {
       try {
-        message = error instanceof Error ? `${error.name}: ${error.message}` : StringCtor(error)
-      } catch {
-        message = 'the env threw a value that cannot be shown'
+        const input = jsonParse(inputJson)
+        let next
+        if (input.start !== undefined) {
+          const solve = instantiate().solve
+          if (typeof solve !== 'function') throw new Error('the policy module does not export solve()')
+          episode = solve(input.start)
+          if (episode === null || typeof episode !== 'object' || typeof episode.next !== 'function') {
+            throw new Error('solve() must be a generator function')
+          }
+          next = episode.next()
+        } else {
+          next = episode.next(input.result)
+        }
+        if (next.done) return '{"finished":true}'
+        return '{"action":' + toObservationJson(next.value) + '}'
+      } catch (error) {
+        return jsonStringify({ error: messageOf(error) })
       }
-      return message.length > limits.maxErrorChars ? message.slice(0, limits.maxErrorChars) + '...' : message
     }
+  }
+
+  const messageOf = (error) => {
+    let message
+    try {
+      message = error instanceof Error ? `${error.name}: ${error.message}` : StringCtor(error)
+    } catch {
+      message = 'the env threw a value that cannot be shown'
+    }
+    return message.length > limits.maxErrorChars ? message.slice(0, limits.maxErrorChars) + '...' : message
+  }
+
+  // --- 6. install(envSource, limits) -> dispatch(op, stateJson, argsJson) -> resultJson ---
+  const install = (envSource, limitsJson) => {
+    setLimits(limitsJson)
+    const instantiate = moduleFactory(envSource)
     const required = (env, name) => {
       const fn = env[name]
       if (typeof fn !== 'function') throw new SandboxError('tool_error', `the env module does not export ${name}()`)
@@ -257,7 +297,7 @@
     const ops = {
       generate (_state, { seed, difficulty }) {
         const env = instantiate()
-        const { rng } = makeRng(seedRng(seed))
+        const { rng } = makeRng(seedRng(seed, generatorStream))
         return { config: toStateJson(required(env, 'generate')(rng, difficulty), 'config') }
       },
       reset (_state, { config, seed }) {
@@ -308,4 +348,6 @@
       }
     }
   }
+
+  return freeze({ install, installPolicy })
 })(globalThis)

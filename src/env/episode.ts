@@ -1,0 +1,146 @@
+// One episode: committed state, step count and status, changed only by a successful call.
+import { CodeGymError } from '../errors.ts'
+import { validateAction } from '../schemas/validate.ts'
+import type { EpisodeStatus, JsonObject, JsonValue, RollbackCode, StepInfo, StepResult } from '../schemas/env.generated.ts'
+import { doneToolName, observeToolName } from './builtin-tools.ts'
+import type { EnvSpec } from './package.ts'
+import type { GuestCaller } from './guest.ts'
+import { encodeSnapshot } from './snapshot.ts'
+
+/** What an episode is made of; a snapshot holds exactly this. */
+export interface EpisodeRecord {
+  readonly spec: EnvSpec
+  readonly seed: number
+  readonly taskId: string | undefined
+  readonly difficulty: string | undefined
+  readonly config: JsonObject
+  readonly truth: JsonValue
+  readonly maxSteps: number
+  state: string
+  step: number
+  status: Exclude<EpisodeStatus, 'closed'>
+}
+
+export class Episode {
+  readonly #record: EpisodeRecord
+  readonly #guest: GuestCaller
+  #closed = false
+  /** Operations on one episode run one after another, in the order they were asked for. */
+  #tail: Promise<unknown> = Promise.resolve()
+
+  constructor (record: EpisodeRecord, guest: GuestCaller) {
+    this.#record = record
+    this.#guest = guest
+  }
+
+  get envId (): string { return this.#record.spec.manifest.id }
+  get seed (): number { return this.#record.seed }
+  get taskId (): string | undefined { return this.#record.taskId }
+  get difficulty (): string | undefined { return this.#record.difficulty }
+  get maxSteps (): number { return this.#record.maxSteps }
+  /** Actions taken so far, failed ones included. */
+  get stepCount (): number { return this.#record.step }
+  get status (): EpisodeStatus { return this.#closed ? 'closed' : this.#record.status }
+  /** The committed env state as JSON text: the same text before and after a rolled-back step. */
+  get committedState (): string { return this.#record.state }
+
+  /** Takes one action. Any failure rolls back and becomes the observation; the episode goes on. */
+  step (action: unknown): Promise<StepResult> {
+    return this.#enqueue(() => {
+      this.#assertOpen()
+      if (this.#record.status !== 'running') {
+        throw new CodeGymError('episode_ended', `the episode is ${this.#record.status}; reset to play again`)
+      }
+      return this.#takeAction(action)
+    })
+  }
+
+  /** Submits an answer: the same as the action {name: 'Done', parameters: {answer}}. */
+  done (answer: JsonValue): Promise<StepResult> {
+    return this.step({ name: doneToolName, parameters: { answer } })
+  }
+
+  /** What Observe would return, without taking a step. */
+  observe (): Promise<JsonValue> {
+    return this.#enqueue(async () => {
+      this.#assertOpen()
+      const result = await this.#guest(this.#record.spec, 'observe', this.#record.state, {})
+      if (!result.ok) throw new CodeGymError('env_error', `observe() failed: ${result.message}`)
+      return result.observation
+    })
+  }
+
+  /** Opaque bytes that restore this episode exactly as it is after the operations before it. */
+  snapshot (): Promise<Uint8Array> {
+    return this.#enqueue(() => {
+      this.#assertOpen()
+      return encodeSnapshot(this.#record)
+    })
+  }
+
+  /** An independent copy that continues from the same point. */
+  fork (): Promise<Episode> {
+    return this.#enqueue(() => {
+      this.#assertOpen()
+      return new Episode({ ...this.#record }, this.#guest)
+    })
+  }
+
+  close (): void {
+    this.#closed = true
+  }
+
+  #assertOpen (): void {
+    if (this.#closed) throw new CodeGymError('episode_closed', 'the episode was closed')
+  }
+
+  #enqueue<T> (operation: () => T | Promise<T>): Promise<T> {
+    const result = this.#tail.then(operation)
+    this.#tail = result.catch(() => undefined)
+    return result
+  }
+
+  async #takeAction (action: unknown): Promise<StepResult> {
+    const record = this.#record
+    record.step++
+    if (!validateAction(action)) return this.#rollback('invalid_action', `invalid action: ${validateAction.lastError}`)
+    const { name } = action
+    const parameters = action.parameters ?? {}
+    const validate = record.spec.parameterValidators.get(name)
+    if (validate === undefined) {
+      const known = record.spec.tools.map((tool) => tool.name).join(', ')
+      return this.#rollback('unknown_tool', `unknown tool ${JSON.stringify(name)}; the tools are ${known}`)
+    }
+    if (!validate(parameters)) return this.#rollback('invalid_parameters', `invalid parameters for ${name}: ${validate.lastError}`, name)
+
+    if (name === doneToolName) {
+      const result = await this.#guest(record.spec, 'check', '', { submitted: parameters.answer ?? null, truth: record.truth })
+      if (!result.ok) return this.#rollback(result.code, result.message, name)
+      const correct = result.correct === true
+      record.status = 'terminated'
+      return { observation: correct ? 'Correct.' : 'Incorrect.', reward: correct ? 1 : 0, terminated: true, truncated: false, info: this.#info(name, { correct }) }
+    }
+    const result = name === observeToolName
+      ? await this.#guest(record.spec, 'observe', record.state, {})
+      : await this.#guest(record.spec, 'tool', record.state, { name, parameters })
+    if (!result.ok) return this.#rollback(result.code, result.message, name)
+    if (typeof result.state === 'string') record.state = result.state
+    return this.#outcome(result.observation, this.#info(name, {}))
+  }
+
+  #rollback (code: RollbackCode, message: string, tool?: string): StepResult {
+    return this.#outcome(`Error: ${message}`, this.#info(tool, { rolledBack: true, error: { code, message } }))
+  }
+
+  #outcome (observation: JsonValue, info: StepInfo): StepResult {
+    const truncated = this.#record.step >= this.#record.maxSteps
+    if (truncated) this.#record.status = 'truncated'
+    return { observation, reward: 0, terminated: false, truncated, info }
+  }
+
+  #info (tool: string | undefined, extra: Partial<StepInfo>): StepInfo {
+    const info: StepInfo = { step: this.#record.step, maxSteps: this.#record.maxSteps, rolledBack: false, ...extra }
+    if (tool !== undefined) info.tool = tool
+    return info
+  }
+}

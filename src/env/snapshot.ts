@@ -1,0 +1,66 @@
+// Episode snapshots: MessagePack of the Snapshot shape in schemas/, checked in full on the way back.
+import { CodeGymError } from '../errors.ts'
+import { isPlainData, plainPackr, plainUnpackr } from '../plain-data.ts'
+import { validateSnapshot } from '../schemas/validate.ts'
+import type { Snapshot } from '../schemas/env.generated.ts'
+import type { EpisodeRecord } from './episode.ts'
+import type { EnvSpec } from './package.ts'
+
+export const snapshotFormat = 1
+
+export function encodeSnapshot (record: EpisodeRecord): Uint8Array {
+  const snapshot: Snapshot = {
+    format: snapshotFormat,
+    envId: record.spec.manifest.id,
+    seed: record.seed,
+    config: record.config,
+    truth: record.truth,
+    state: record.state,
+    step: record.step,
+    maxSteps: record.maxSteps,
+    status: record.status,
+  }
+  if (record.taskId !== undefined) snapshot.taskId = record.taskId
+  if (record.difficulty !== undefined) snapshot.difficulty = record.difficulty
+  return plainPackr.pack(snapshot)
+}
+
+/** Decodes and checks snapshot bytes; lookupEnv resolves the env they name. */
+export function decodeSnapshot (bytes: Uint8Array, lookupEnv: (envId: string) => EnvSpec): EpisodeRecord {
+  let snapshot: unknown
+  try {
+    snapshot = plainUnpackr.unpack(bytes)
+  } catch (error) {
+    throw new CodeGymError('invalid_snapshot', `the snapshot is not MessagePack: ${(error as Error).message}`)
+  }
+  if (!isPlainData(snapshot)) throw new CodeGymError('invalid_snapshot', 'the snapshot holds values that are not plain data')
+  if (!validateSnapshot(snapshot)) throw new CodeGymError('invalid_snapshot', validateSnapshot.lastError)
+  if (snapshot.step > snapshot.maxSteps) throw new CodeGymError('invalid_snapshot', 'the snapshot is past its own step limit')
+  if (!isCommittedState(snapshot.state)) throw new CodeGymError('invalid_snapshot', 'the snapshot state is not a committed env state')
+  const spec = lookupEnv(snapshot.envId)
+  return {
+    spec,
+    seed: snapshot.seed ?? 0,
+    taskId: snapshot.taskId,
+    difficulty: snapshot.difficulty,
+    config: snapshot.config,
+    truth: snapshot.truth,
+    maxSteps: snapshot.maxSteps,
+    state: snapshot.state,
+    step: snapshot.step,
+    status: snapshot.status,
+  }
+}
+
+/** The guest stores {s: env state, r: four uint32 rng words}. */
+function isCommittedState (text: string): boolean {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return false
+  }
+  if (parsed === null || typeof parsed !== 'object' || !('s' in parsed) || !('r' in parsed)) return false
+  const { r } = parsed
+  return Array.isArray(r) && r.length === 4 && r.every((word) => Number.isInteger(word) && word >= 0 && word <= 0xffffffff)
+}
