@@ -133,7 +133,6 @@ function compileSchema (dir: string, schema: object, subject: string, what: stri
 // Parsing here only reports syntax errors early; the code itself runs only in the sandbox.
 function checkModuleSyntax (dir: string, source: string, file: string): void {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval, no-new-func -- parsed, never called
     new Function('module', 'exports', '"use strict";\n' + source)
   } catch (error) {
     throw new EnvLoadError(dir, `${file} does not parse: ${(error as Error).message}`)
