@@ -2,7 +2,7 @@
 // `node scripts/gen-types.ts --check` exits 1 when a generated file is out of date.
 import { readFile, writeFile } from 'node:fs/promises'
 import { compile } from 'json-schema-to-typescript'
-import { schemaFiles, generatedTypesPath } from '../src/schemas/files.ts'
+import { schemaFiles, schemasDir, generatedTypesPath } from '../src/schemas/files.ts'
 
 const banner = '/* Generated from schemas/ by scripts/gen-types.ts. Do not edit; run `npm run gen:types`. */'
 
@@ -15,6 +15,7 @@ export async function renderTypes (schemaPath: string): Promise<string> {
     strictIndexSignatures: true,
     ignoreMinAndMaxItems: true,
     format: true,
+    cwd: schemasDir,
     style: { semi: false, singleQuote: true },
   })
 }

@@ -3,10 +3,13 @@ import type { RuntimeErrorCode } from './schemas/env.generated.ts'
 /** A request the runtime refuses, with a stable code from schemas/ (RuntimeErrorCode). */
 export class CodeGymError extends Error {
   readonly code: RuntimeErrorCode
-  constructor (code: RuntimeErrorCode, message: string) {
+  /** Facts a caller can act on, sent as the error's data (e.g. the actual step count). */
+  readonly data: Record<string, unknown> | undefined
+  constructor (code: RuntimeErrorCode, message: string, data?: Record<string, unknown>) {
     super(message)
     this.name = 'CodeGymError'
     this.code = code
+    this.data = data
   }
 }
 

@@ -18,9 +18,10 @@ export const maxPlainDataDepth = 64
 
 /**
  * True when value is JSON-shaped: null, booleans, finite numbers, strings, arrays and plain
- * objects only. Decoders can produce Dates, typed arrays, Maps or BigInts from crafted bytes.
+ * objects only (and byte arrays, where allowed: MessagePack bin). Decoders can produce Dates,
+ * typed arrays, Maps, BigInts or objects with a replaced prototype from crafted bytes.
  */
-export function isPlainData (value: unknown, depth = 0): boolean {
+export function isPlainData (value: unknown, allowBytes = false, depth = 0): boolean {
   switch (typeof value) {
     case 'string': case 'boolean': return true
     case 'number': return Number.isFinite(value)
@@ -28,12 +29,13 @@ export function isPlainData (value: unknown, depth = 0): boolean {
     default: return false
   }
   if (value === null) return true
+  if (allowBytes && value instanceof Uint8Array) return true
   if (depth >= maxPlainDataDepth) return false
-  if (Array.isArray(value)) return value.every((item) => isPlainData(item, depth + 1))
+  if (Array.isArray(value)) return value.every((item) => isPlainData(item, allowBytes, depth + 1))
   const proto: unknown = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return false
   for (const key in value) {
-    if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false
+    if (!isPlainData((value as Record<string, unknown>)[key], allowBytes, depth + 1)) return false
   }
   return true
 }

@@ -44,20 +44,27 @@ export class Episode {
   /** The committed env state as JSON text: the same text before and after a rolled-back step. */
   get committedState (): string { return this.#record.state }
 
-  /** Takes one action. Any failure rolls back and becomes the observation; the episode goes on. */
-  step (action: unknown): Promise<StepResult> {
+  /**
+   * Takes one action. Any failure rolls back and becomes the observation; the episode goes on.
+   * With expectStep, the action is taken only if exactly that many steps were taken before it, so
+   * a step sent again after a lost answer is refused instead of applied twice.
+   */
+  step (action: unknown, expectStep?: number): Promise<StepResult> {
     return this.#enqueue(() => {
       this.#assertOpen()
       if (this.#record.status !== 'running') {
         throw new CodeGymError('episode_ended', `the episode is ${this.#record.status}; reset to play again`)
+      }
+      if (expectStep !== undefined && expectStep !== this.#record.step) {
+        throw new CodeGymError('step_mismatch', `the episode has taken ${this.#record.step} steps, not ${expectStep}`, { step: this.#record.step })
       }
       return this.#takeAction(action)
     })
   }
 
   /** Submits an answer: the same as the action {name: 'Done', parameters: {answer}}. */
-  done (answer: JsonValue): Promise<StepResult> {
-    return this.step({ name: doneToolName, parameters: { answer } })
+  done (answer: JsonValue, expectStep?: number): Promise<StepResult> {
+    return this.step({ name: doneToolName, parameters: { answer } }, expectStep)
   }
 
   /** What Observe would return, without taking a step. */
@@ -72,9 +79,14 @@ export class Episode {
 
   /** Opaque bytes that restore this episode exactly as it is after the operations before it. */
   snapshot (): Promise<Uint8Array> {
+    return this.capture().then((captured) => captured.bytes)
+  }
+
+  /** A snapshot together with the step count it was taken at. */
+  capture (): Promise<{ bytes: Uint8Array, step: number }> {
     return this.#enqueue(() => {
       this.#assertOpen()
-      return encodeSnapshot(this.#record)
+      return { bytes: encodeSnapshot(this.#record), step: this.#record.step }
     })
   }
 

@@ -30,7 +30,8 @@ export interface SandboxPoolOptions extends SandboxLimits {
 export const defaultSandboxLimits: Readonly<SandboxLimits> = Object.freeze({
   callTimeoutMs: 250,
   isolateMemoryLimitMb: 128,
-  maxStateBytes: 1024 * 1024,
+  // Small enough that a snapshot of the largest state fits in one protocol frame (maxFrameBytes).
+  maxStateBytes: 256 * 1024,
   maxObservationBytes: 64 * 1024,
   maxErrorChars: 1000,
   watchdogGraceMs: 1000,

@@ -61,6 +61,7 @@ export type RuntimeErrorCode =
   | 'invalid_snapshot'
   | 'episode_ended'
   | 'episode_closed'
+  | 'step_mismatch'
   | 'env_error'
   | 'sandbox_busy'
 

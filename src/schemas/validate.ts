@@ -5,7 +5,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { schemasDir } from './files.ts'
 import type { Action, EnvManifest, ResetOptions, Snapshot, StepResult, ResetResult, Task } from './env.generated.ts'
 
-export const envSchemaId = 'https://codegym-ts.invalid/schemas/env.schema.json'
+const envSchemaId = 'https://codegym-ts.invalid/schemas/env.schema.json'
+const protocolSchemaId = 'https://codegym-ts.invalid/schemas/protocol.schema.json'
 
 /** Keywords that only annotate schemas for code generation. */
 const annotationKeywords = ['tsType']
@@ -16,8 +17,15 @@ function createAjv (): Ajv2020 {
   return ajv
 }
 
+const readSchema = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(schemasDir, name), 'utf8')) as Record<string, unknown>
+
+/** The parsed schema files, for code that reads the catalogues in them (ops, error codes). */
+export const envSchema = readSchema('env.schema.json')
+export const protocolSchema = readSchema('protocol.schema.json')
+
 const ajv = createAjv()
-ajv.addSchema(JSON.parse(readFileSync(join(schemasDir, 'env.schema.json'), 'utf8')))
+ajv.addSchema(envSchema)
+ajv.addSchema(protocolSchema)
 
 /** A compiled validator that narrows its input and explains a rejection in one line. */
 export interface Validator<T> {
@@ -40,10 +48,15 @@ function wrap<T> (validate: ValidateFunction, subject: string): Validator<T> {
   return check as Validator<T>
 }
 
-function definition<T> (name: string, subject: string): Validator<T> {
-  const validate = ajv.getSchema(`${envSchemaId}#/$defs/${name}`)
-  if (validate === undefined) throw new Error(`schemas/env.schema.json has no $defs/${name}`)
+function definition<T> (name: string, subject: string, schemaId = envSchemaId): Validator<T> {
+  const validate = ajv.getSchema(`${schemaId}#/$defs/${name}`)
+  if (validate === undefined) throw new Error(`${schemaId} has no $defs/${name}`)
   return wrap<T>(validate, subject)
+}
+
+/** A validator for a definition of schemas/protocol.schema.json, or a path inside one. */
+export function protocolDefinition<T> (pointer: string, subject: string): Validator<T> {
+  return definition<T>(pointer, subject, protocolSchemaId)
 }
 
 export const validateManifest = definition<EnvManifest>('EnvManifest', 'env.json')

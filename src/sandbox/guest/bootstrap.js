@@ -275,7 +275,9 @@
   const messageOf = (error) => {
     let message
     try {
-      message = error instanceof Error ? `${error.name}: ${error.message}` : StringCtor(error)
+      // A plain Error is shown by its message; RangeError, TypeError, ... keep their names.
+      if (error instanceof Error) message = error.name === 'Error' ? error.message : `${error.name}: ${error.message}`
+      else message = StringCtor(error)
     } catch {
       message = 'the env threw a value that cannot be shown'
     }

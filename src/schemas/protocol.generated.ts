@@ -1,0 +1,631 @@
+/* Generated from schemas/ by scripts/gen-types.ts. Do not edit; run `npm run gen:types`. */
+
+/**
+ * A protocol version this document describes.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ProtocolVersion".
+ */
+export type ProtocolVersion = 1
+/**
+ * Chosen by the client; unique among its requests in flight on one connection. Echoed in the response.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "RequestId".
+ */
+export type RequestId = number
+/**
+ * Server-chosen id of one session (one episode at a time).
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "SessionId".
+ */
+export type SessionId = string
+/**
+ * Every operation a client may request.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "Op".
+ */
+export type Op =
+  | 'hello'
+  | 'envs.list'
+  | 'envs.describe'
+  | 'reset'
+  | 'step'
+  | 'observe'
+  | 'done'
+  | 'close'
+  | 'snapshot'
+  | 'restore'
+  | 'fork'
+  | 'batch'
+/**
+ * Every error code a response can carry: the protocol's own and the runtime's.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ErrorCode".
+ */
+export type ErrorCode = ProtocolErrorCode | RuntimeErrorCode
+/**
+ * Errors of the protocol layer.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ProtocolErrorCode".
+ */
+export type ProtocolErrorCode =
+  | 'parse_error'
+  | 'invalid_request'
+  | 'unknown_op'
+  | 'invalid_params'
+  | 'hello_required'
+  | 'already_hello'
+  | 'unsupported_version'
+  | 'unauthorized'
+  | 'duplicate_request_id'
+  | 'too_many_pending'
+  | 'frame_too_large'
+  | 'unknown_session'
+  | 'too_many_sessions'
+  | 'invalid_resume_token'
+  | 'batch_too_large'
+  | 'draining'
+  | 'internal_error'
+/**
+ * Why the runtime refused a request. Unlike a RollbackCode, this is not an observation: the caller asked for something impossible.
+ */
+export type RuntimeErrorCode =
+  | 'unknown_env'
+  | 'unknown_task'
+  | 'invalid_reset_options'
+  | 'invalid_snapshot'
+  | 'episode_ended'
+  | 'episode_closed'
+  | 'step_mismatch'
+  | 'env_error'
+  | 'sandbox_busy'
+/**
+ * Any JSON value: null, boolean, finite number, string, array or object.
+ */
+export type JsonValue = unknown
+/**
+ * The answer to one request: result or error, never both.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "Response".
+ */
+export type Response =
+  | {
+      id: RequestId
+      result: {}
+    }
+  | {
+      id: RequestId | null
+      error: ErrorObject
+    }
+/**
+ * Versioned environment id: '<namespace>/<name>-v<major>'.
+ */
+export type EnvId = string
+export type EpisodeStatus = 'running' | 'terminated' | 'truncated' | 'closed'
+/**
+ * Why a step was rolled back. The state is exactly as before the step; the error text is the observation.
+ */
+export type RollbackCode =
+  | 'invalid_action'
+  | 'unknown_tool'
+  | 'invalid_parameters'
+  | 'tool_error'
+  | 'timeout'
+  | 'memory_limit'
+  | 'not_json'
+  | 'state_too_large'
+  | 'observation_too_large'
+  | 'sandbox_crashed'
+/**
+ * A tool name that OpenAI-compatible backends accept as a function name.
+ */
+export type ToolName = string
+export type Seed = number
+/**
+ * MessagePack: bin. JSON: the same bytes as a base64 string.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "SnapshotBytes".
+ */
+export type SnapshotBytes = Uint8Array | string
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "BatchOutcome".
+ */
+export type BatchOutcome =
+  | {
+      result: {}
+    }
+  | {
+      error: ErrorObject
+    }
+
+/**
+ * Every message of the CodeGym wire protocol (PROTOCOL.md). Types and validators derive from this file.
+ */
+export interface CodeGymProtocolSchemas {
+  [k: string]: unknown | undefined
+}
+/**
+ * Every client message. op is checked against Op and params against the op's <Op>Params after the envelope.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "Request".
+ */
+export interface Request {
+  id: RequestId
+  op: string
+  params?: JsonObject
+}
+/**
+ * A JSON object.
+ */
+export interface JsonObject {
+  [k: string]: unknown | undefined
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ErrorObject".
+ */
+export interface ErrorObject {
+  code: ErrorCode
+  message: string
+  data?: JsonValue
+}
+/**
+ * A message the server sends unasked. draining: the server is shutting down; finish or snapshot sessions and move them to another server before data.deadlineMs.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "Event".
+ */
+export interface Event {
+  event: 'draining'
+  data?: {}
+}
+/**
+ * The server's effective limits, sent in the hello result.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "Limits".
+ */
+export interface Limits {
+  /**
+   * Largest frame the server reads; a larger one closes the connection.
+   */
+  maxFrameBytes: number
+  /**
+   * Requests in flight on one connection (batch operations count one each).
+   */
+  maxPendingRequests: number
+  /**
+   * Live sessions one connection may own.
+   */
+  maxSessionsPerConnection: number
+  /**
+   * Live sessions in the whole server, detached ones included.
+   */
+  maxSessions: number
+  /**
+   * Operations in one batch.
+   */
+  maxBatchOps: number
+  /**
+   * A session untouched for this long is closed.
+   */
+  sessionIdleTtlMs: number
+  /**
+   * How long the sessions of a lost connection wait to be resumed.
+   */
+  resumeTtlMs: number
+  /**
+   * A connection that has not said hello by then is closed.
+   */
+  helloTimeoutMs: number
+  /**
+   * Unsent response bytes above which the server stops reading that connection.
+   */
+  maxSendBufferBytes: number
+  /**
+   * CPU time one env call may take before it is rolled back (sandbox).
+   */
+  callTimeoutMs: number
+  /**
+   * Largest env state (sandbox).
+   */
+  maxStateBytes: number
+  /**
+   * Largest observation (sandbox).
+   */
+  maxObservationBytes: number
+  /**
+   * Largest maxSteps a reset may ask for.
+   */
+  maxSteps: number
+  /**
+   * Open connections the server accepts; more are refused at the HTTP upgrade with 503.
+   */
+  maxConnections: number
+}
+/**
+ * A session as the server sees it. lastResult is the result of the last step taken, so a client that lost it can carry on without taking the step again.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "SessionSummary".
+ */
+export interface SessionSummary {
+  session: SessionId
+  env: EnvId
+  step: number
+  status: EpisodeStatus
+  lastResult?: StepResult
+}
+/**
+ * What step() returns. observation is what the tool returned, or the error text when the step was rolled back.
+ */
+export interface StepResult {
+  observation: JsonValue
+  reward: 0 | 1
+  /**
+   * Done was called: the episode reached a terminal state.
+   */
+  terminated: boolean
+  /**
+   * T_max was reached without Done.
+   */
+  truncated: boolean
+  info: StepInfo
+}
+export interface StepInfo {
+  /**
+   * Actions taken so far in this episode, this one included.
+   */
+  step: number
+  /**
+   * T_max: the episode is truncated when step reaches it.
+   */
+  maxSteps: number
+  /**
+   * The tool that was called, when the action named a known tool.
+   */
+  tool?: string
+  /**
+   * True when the call failed and the state was left as it was.
+   */
+  rolledBack: boolean
+  error?: StepError
+  /**
+   * Set on Done: whether the submitted answer was right.
+   */
+  correct?: boolean
+}
+export interface StepError {
+  code: RollbackCode
+  message: string
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "HelloParams".
+ */
+export interface HelloParams {
+  /**
+   * @minItems 1
+   * @maxItems 16
+   */
+  versions: number[]
+  token?: string
+  resume?: string
+  client?: string
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "HelloResult".
+ */
+export interface HelloResult {
+  version: ProtocolVersion
+  server: {
+    name: string
+    version: string
+  }
+  resumeToken: string
+  limits: Limits
+  resumed?: SessionSummary[]
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "EnvSummary".
+ */
+export interface EnvSummary {
+  id: EnvId
+  title: string
+  category: string
+  tools: number
+  difficulties: string[]
+  tasks: number
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "EnvsListParams".
+ */
+export interface EnvsListParams {}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "EnvsListResult".
+ */
+export interface EnvsListResult {
+  envs: EnvSummary[]
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "EnvsDescribeParams".
+ */
+export interface EnvsDescribeParams {
+  env: string
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "EnvsDescribeResult".
+ */
+export interface EnvsDescribeResult {
+  id: EnvId
+  title: string
+  category: string
+  statement: string
+  tools: ToolDescriptor[]
+  answer: JsonObject
+  difficulties: string[]
+  tasks: string[]
+  maxSteps: number
+  source: Attribution
+}
+/**
+ * One tool, shaped exactly like an OpenAI function definition: wrap it as {type: 'function', function: descriptor} for Chat Completions.
+ */
+export interface ToolDescriptor {
+  name: ToolName
+  description: string
+  parameters: ParametersSchema
+}
+/**
+ * JSON Schema of a tool's parameters object (draft 2020-12 subset accepted by OpenAI function calling).
+ */
+export interface ParametersSchema {
+  type: 'object'
+  properties: {
+    [k: string]:
+      | {
+          description: string
+        }
+      | undefined
+  }
+  required?: string[]
+  additionalProperties?: false
+}
+/**
+ * Where the programming problem behind an env comes from, and under which licence.
+ */
+export interface Attribution {
+  problem: string
+  license: 'MIT' | 'Apache-2.0' | 'CC0-1.0' | 'original'
+  author?: string
+  url?: string
+}
+/**
+ * With session, that session's current episode ends and the new one takes its place; without, a new session is created.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ResetParams".
+ */
+export interface ResetParams {
+  env: string
+  options?: ResetOptions
+  session?: SessionId
+}
+/**
+ * Which task an episode plays: a fixed task by id, an explicit config, or one generated from a seed and a difficulty.
+ */
+export interface ResetOptions {
+  task?: string
+  config?: JsonObject
+  seed?: Seed
+  difficulty?: string
+  maxSteps?: number
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "StepParams".
+ */
+export interface StepParams {
+  session: SessionId
+  /**
+   * The action, any value: a malformed one is an error observation (invalid_action), not a protocol error.
+   */
+  action: {
+    [k: string]: unknown | undefined
+  }
+  /**
+   * Take the step only if the session has taken exactly this many steps; otherwise fail with step_mismatch. Makes a retried step safe.
+   */
+  expectStep?: number
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ObserveParams".
+ */
+export interface ObserveParams {
+  session: SessionId
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ObserveResult".
+ */
+export interface ObserveResult {
+  observation: JsonValue
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "DoneParams".
+ */
+export interface DoneParams {
+  session: SessionId
+  answer: JsonValue
+  expectStep?: number
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "CloseParams".
+ */
+export interface CloseParams {
+  session: SessionId
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "CloseResult".
+ */
+export interface CloseResult {
+  closed: true
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "SnapshotParams".
+ */
+export interface SnapshotParams {
+  session: SessionId
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "SnapshotResult".
+ */
+export interface SnapshotResult {
+  snapshot: SnapshotBytes
+  step: number
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "RestoreParams".
+ */
+export interface RestoreParams {
+  snapshot: SnapshotBytes
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ForkParams".
+ */
+export interface ForkParams {
+  session: SessionId
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "BatchOperation".
+ */
+export interface BatchOperation {
+  op: string
+  params?: JsonObject
+}
+/**
+ * Operations run concurrently, except that operations on one session run in the order given. hello and batch cannot be nested.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "BatchParams".
+ */
+export interface BatchParams {
+  /**
+   * @minItems 1
+   */
+  ops: BatchOperation[]
+}
+/**
+ * One outcome per operation, in the order of ops.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "BatchResult".
+ */
+export interface BatchResult {
+  results: BatchOutcome[]
+}
+/**
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "ResetSessionResult".
+ */
+export interface ResetSessionResult {
+  session: SessionId
+  observation: JsonValue
+  info: ResetInfo
+}
+export interface ResetInfo {
+  envId: EnvId
+  /**
+   * The task statement, with placeholders filled from the initial observation.
+   */
+  task: string
+  /**
+   * Every tool the agent may call, Observe and Done included.
+   */
+  tools: ToolDescriptor[]
+  taskId?: string
+  difficulty?: string
+  seed?: Seed
+  step: 0
+  maxSteps: number
+}
+/**
+ * The params and the result of every op: the table that the server's dispatch and the client's types both read.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "Operations".
+ */
+export interface Operations {
+  hello: {
+    params: HelloParams
+    result: HelloResult
+  }
+  'envs.list': {
+    params: EnvsListParams
+    result: EnvsListResult
+  }
+  'envs.describe': {
+    params: EnvsDescribeParams
+    result: EnvsDescribeResult
+  }
+  reset: {
+    params: ResetParams
+    result: ResetSessionResult
+  }
+  step: {
+    params: StepParams
+    result: StepResult
+  }
+  observe: {
+    params: ObserveParams
+    result: ObserveResult
+  }
+  done: {
+    params: DoneParams
+    result: StepResult
+  }
+  close: {
+    params: CloseParams
+    result: CloseResult
+  }
+  snapshot: {
+    params: SnapshotParams
+    result: SnapshotResult
+  }
+  restore: {
+    params: RestoreParams
+    result: SessionSummary
+  }
+  fork: {
+    params: ForkParams
+    result: SessionSummary
+  }
+  batch: {
+    params: BatchParams
+    result: BatchResult
+  }
+}

@@ -1,0 +1,224 @@
+// One client connection: awaiting_hello → open → closed. Every frame is checked at the edge
+// (size, codec, envelope) before any work is done for it; nothing a client sends can throw past here.
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { codecOf, decodeFrame, encodeFrame, FrameDecodeError, type Codec } from '../protocol/codec.ts'
+import { paramsValidators, validateRequest } from '../protocol/catalogue.ts'
+import type { Transport } from '../transport/transport.ts'
+import type { ErrorObject, HelloParams, HelloResult, Limits, RequestId } from '../schemas/protocol.generated.ts'
+import { dispatch, type ServerState } from './handlers.ts'
+import { ProtocolError, toErrorObject } from './protocol-error.ts'
+import { summarize } from './sessions.ts'
+
+/** Protocol versions this server speaks, newest last. */
+export const supportedVersions = [1] as const
+
+/** WebSocket close codes the server uses (4000-4999 are the application's own). */
+export const closeCodes = Object.freeze({
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  unauthorized: 4001,
+  unsupportedVersion: 4002,
+  resumedElsewhere: 4003,
+  helloTimeout: 4004,
+})
+
+/** How often a paused connection checks whether its send buffer has drained. */
+const backpressurePollMs = 5
+
+export interface ConnectionHost {
+  readonly state: ServerState
+  readonly serverInfo: { name: string, version: string }
+  readonly limits: Limits
+  readonly token: string | undefined
+  /** Takes ownership of a client key for this connection; returns the connection it took it from. */
+  claimClient: (clientKey: string, connection: Connection) => Connection | undefined
+  isKnownClient: (clientKey: string) => boolean
+  onClosed: (connection: Connection) => void
+}
+
+export class Connection {
+  readonly #transport: Transport
+  readonly #host: ConnectionHost
+  #status: 'awaiting_hello' | 'open' | 'closed' = 'awaiting_hello'
+  #clientKey: string | undefined
+  /** Unasked messages go out in the codec the client said hello in. */
+  #eventCodec: Codec = 'msgpack'
+  /** Request ids in flight, and how many operations they hold (a batch holds one per operation). */
+  readonly #inFlight = new Map<RequestId, number>()
+  #pendingOperations = 0
+  #helloTimer: NodeJS.Timeout | undefined
+  #backpressureTimer: NodeJS.Timeout | undefined
+  /** Set by a draining server: no new requests are read, the ones in flight finish. */
+  #readingStopped = false
+
+  constructor (transport: Transport, host: ConnectionHost) {
+    this.#transport = transport
+    this.#host = host
+    this.#helloTimer = setTimeout(() => this.close(closeCodes.helloTimeout, 'no hello in time'), host.limits.helloTimeoutMs)
+    this.#helloTimer.unref()
+    transport.listen({
+      message: (frame, isBinary) => this.#onFrame(frame, isBinary),
+      close: () => this.#onTransportClosed(),
+    })
+  }
+
+  get clientKey (): string | undefined { return this.#clientKey }
+  get pendingOperations (): number { return this.#pendingOperations }
+  get isOpen (): boolean { return this.#status !== 'closed' }
+
+  /** Sends an unasked message (an Event). */
+  sendEvent (event: object): void {
+    this.#send(event, this.#eventCodec)
+  }
+
+  stopReading (): void {
+    this.#readingStopped = true
+    this.#transport.pause()
+  }
+
+  close (code: number, reason: string): void {
+    if (this.#status === 'closed') return
+    this.#transport.close(code, reason)
+    this.#onTransportClosed()
+  }
+
+  #onTransportClosed (): void {
+    if (this.#status === 'closed') return
+    this.#status = 'closed'
+    clearTimeout(this.#helloTimer)
+    clearInterval(this.#backpressureTimer)
+    this.#host.onClosed(this)
+  }
+
+  #onFrame (frame: Uint8Array, isBinary: boolean): void {
+    // Frames already read off the socket when reading stopped are left unanswered, as if unsent.
+    if (this.#readingStopped || this.#status === 'closed') return
+    const codec = codecOf(isBinary)
+    if (frame.byteLength > this.#host.limits.maxFrameBytes) {
+      this.#sendError(null, codec, new ProtocolError('frame_too_large', `the frame is ${frame.byteLength} bytes, over the limit of ${this.#host.limits.maxFrameBytes}`))
+      this.close(closeCodes.messageTooBig, 'frame too large')
+      return
+    }
+    let message: unknown
+    try {
+      message = decodeFrame(frame, codec)
+    } catch (error) {
+      if (!(error instanceof FrameDecodeError)) throw error
+      this.#sendError(null, codec, new ProtocolError('parse_error', error.message))
+      return
+    }
+    if (!validateRequest(message)) {
+      this.#sendError(readableId(message), codec, new ProtocolError('invalid_request', validateRequest.lastError))
+      return
+    }
+    const { id, op, params = {} } = message
+    if (this.#status === 'awaiting_hello') {
+      if (op === 'hello') this.#hello(id, params, codec)
+      else this.#sendError(id, codec, new ProtocolError('hello_required', 'the first request on a connection must be hello'))
+      return
+    }
+    if (this.#inFlight.has(id)) {
+      this.#sendError(id, codec, new ProtocolError('duplicate_request_id', `request ${id} is still in flight on this connection`))
+      return
+    }
+    const cost = op === 'batch' && Array.isArray(params.ops) ? Math.max(1, params.ops.length) : 1
+    if (this.#pendingOperations + cost > this.#host.limits.maxPendingRequests) {
+      this.#sendError(id, codec, new ProtocolError('too_many_pending', `the connection has ${this.#pendingOperations} operations in flight; the limit is ${this.#host.limits.maxPendingRequests}`))
+      return
+    }
+    this.#inFlight.set(id, cost)
+    this.#pendingOperations += cost
+    void this.#run(id, op, params, codec)
+  }
+
+  async #run (id: RequestId, op: string, params: unknown, codec: Codec): Promise<void> {
+    const context = { owner: this.#clientKey!, codec, server: this.#host.state }
+    try {
+      const result = await dispatch(op, params, context)
+      this.#send({ id, result }, codec)
+    } catch (error) {
+      this.#sendError(id, codec, error, op)
+    } finally {
+      this.#pendingOperations -= this.#inFlight.get(id) ?? 0
+      this.#inFlight.delete(id)
+    }
+  }
+
+  #hello (id: RequestId, params: unknown, codec: Codec): void {
+    try {
+      this.#send({ id, result: this.#acceptHello(params, codec) }, codec)
+    } catch (error) {
+      this.#sendError(id, codec, error, 'hello')
+      if (error instanceof ProtocolError && error.code === 'unsupported_version') this.close(closeCodes.unsupportedVersion, 'unsupported protocol version')
+      if (error instanceof ProtocolError && error.code === 'unauthorized') this.close(closeCodes.unauthorized, 'unauthorized')
+    }
+  }
+
+  #acceptHello (params: unknown, codec: Codec): HelloResult {
+    const validate = paramsValidators.get('hello')!
+    if (!validate(params)) throw new ProtocolError('invalid_params', validate.lastError)
+    const hello = params as HelloParams
+    const version = [...supportedVersions].reverse().find((v) => hello.versions.includes(v))
+    if (version === undefined) {
+      throw new ProtocolError('unsupported_version', `this server speaks protocol versions ${supportedVersions.join(', ')}`, { versions: [...supportedVersions] })
+    }
+    if (this.#host.token !== undefined && !tokensEqual(hello.token, this.#host.token)) {
+      throw new ProtocolError('unauthorized', hello.token === undefined ? 'this server requires a token' : 'the token is wrong')
+    }
+    if (hello.resume !== undefined && !this.#host.isKnownClient(hello.resume)) {
+      throw new ProtocolError('invalid_resume_token', 'the resume token is unknown or expired: its sessions are gone')
+    }
+    const clientKey = hello.resume ?? randomBytes(18).toString('base64url')
+    const previous = this.#host.claimClient(clientKey, this)
+    previous?.close(closeCodes.resumedElsewhere, 'the client resumed on another connection')
+    this.#clientKey = clientKey
+    this.#eventCodec = codec
+    this.#status = 'open'
+    clearTimeout(this.#helloTimer)
+    const result: HelloResult = {
+      version,
+      server: this.#host.serverInfo,
+      resumeToken: clientKey,
+      limits: this.#host.limits,
+    }
+    if (hello.resume !== undefined) result.resumed = this.#host.state.sessions.ownedBy(clientKey).map(summarize)
+    return result
+  }
+
+  #sendError (id: RequestId | null, codec: Codec, error: unknown, op = 'request'): void {
+    const { error: object, internal } = toErrorObject(error)
+    if (internal) this.#host.state.logBug(error, op)
+    this.#host.state.metrics.errors.inc({ code: object.code })
+    this.#send({ id, error: object satisfies ErrorObject }, codec)
+  }
+
+  #send (message: object, codec: Codec): void {
+    if (this.#status === 'closed') return
+    this.#transport.send(encodeFrame(message, codec))
+    if (this.#backpressureTimer === undefined && this.#transport.bufferedAmount > this.#host.limits.maxSendBufferBytes) {
+      // The client is not reading: stop reading it too, until what it has been sent drains.
+      this.#transport.pause()
+      this.#backpressureTimer = setInterval(() => {
+        if (this.#transport.bufferedAmount > this.#host.limits.maxSendBufferBytes / 2) return
+        clearInterval(this.#backpressureTimer)
+        this.#backpressureTimer = undefined
+        if (!this.#readingStopped) this.#transport.resume()
+      }, backpressurePollMs)
+    }
+  }
+}
+
+function readableId (message: unknown): RequestId | null {
+  if (message === null || typeof message !== 'object' || !('id' in message)) return null
+  const { id } = message
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null
+}
+
+function tokensEqual (given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}

@@ -1,0 +1,48 @@
+// Prometheus metrics of one server (prom-client: the de-facto client, with exposition format and
+// process metrics done right). Each server has its own registry, so tests can run several.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { StepResult } from '../schemas/env.generated.ts'
+
+/** Step latency buckets in seconds: sandbox calls take tens of microseconds, the tail milliseconds. */
+const stepLatencyBucketsSeconds = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+
+export interface MetricSources {
+  sessions: () => number
+  connections: () => number
+  sandboxRestarts: () => number
+  sandboxQueuedCalls: () => number
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry()
+  readonly requests: Counter<'op'>
+  readonly errors: Counter<'code'>
+  readonly steps: Counter
+  readonly rollbacks: Counter<'code'>
+  readonly resets: Counter
+  readonly stepLatency: Histogram
+
+  constructor (sources: MetricSources) {
+    const registers = [this.registry]
+    this.requests = new Counter({ name: 'codegym_requests_total', help: 'Requests handled, by op.', labelNames: ['op'], registers })
+    this.errors = new Counter({ name: 'codegym_errors_total', help: 'Error responses, by error code.', labelNames: ['code'], registers })
+    this.steps = new Counter({ name: 'codegym_steps_total', help: 'Steps taken (step and done).', registers })
+    this.rollbacks = new Counter({ name: 'codegym_rollbacks_total', help: 'Steps rolled back, by rollback code.', labelNames: ['code'], registers })
+    this.resets = new Counter({ name: 'codegym_resets_total', help: 'Episodes started.', registers })
+    this.stepLatency = new Histogram({ name: 'codegym_step_duration_seconds', help: 'Time from a step request to its result, sandbox call included.', buckets: stepLatencyBucketsSeconds, registers })
+    const gauge = (name: string, help: string, read: () => number): void => {
+      const metric: Gauge = new Gauge({ name, help, registers, collect () { metric.set(read()) } })
+    }
+    gauge('codegym_sessions', 'Live sessions, detached ones included.', sources.sessions)
+    gauge('codegym_connections', 'Open connections.', sources.connections)
+    gauge('codegym_sandbox_restarts', 'Sandbox processes replaced since start (timeouts, crashes).', sources.sandboxRestarts)
+    gauge('codegym_sandbox_queued_calls', 'Env calls waiting for a sandbox process.', sources.sandboxQueuedCalls)
+    collectDefaultMetrics({ register: this.registry })
+  }
+
+  observeStep (result: StepResult, elapsedMs: number): void {
+    this.steps.inc()
+    if (result.info.error !== undefined) this.rollbacks.inc({ code: result.info.error.code })
+    this.stepLatency.observe(elapsedMs / 1000)
+  }
+}

@@ -1,0 +1,248 @@
+// codegym-serve: WebSocket (the protocol) and HTTP (/healthz, /metrics, /envs) on one port.
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { readFileSync } from 'node:fs'
+import { pino, type Logger } from 'pino'
+import { WebSocketServer } from 'ws'
+import { Runtime } from '../env/runtime.ts'
+import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/limits.ts'
+import type { Limits } from '../schemas/protocol.generated.ts'
+import type { Transport } from '../transport/transport.ts'
+import { WebSocketTransport } from '../transport/websocket.ts'
+import { closeCodes, Connection, type ConnectionHost } from './connection.ts'
+import type { ServerState } from './handlers.ts'
+import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
+import { ServerMetrics } from './metrics.ts'
+import { SessionTable } from './sessions.ts'
+
+export const defaultPort = 8765
+export const defaultHost = '127.0.0.1'
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+/** How often expired and idle sessions are looked for. */
+const sweepIntervalMs = 1000
+/** How often a draining server checks whether its in-flight requests are done. */
+const drainPollMs = 10
+
+export interface ServerOptions {
+  host?: string
+  /** 0 picks a free port. */
+  port?: number
+  envDirs?: readonly string[]
+  /** A runtime to serve instead of creating one; the server then does not close it. */
+  runtime?: Runtime
+  limits?: Partial<ServerLimits>
+  sandbox?: Partial<SandboxPoolOptions>
+  /** When set, hello must carry this token. */
+  token?: string
+  /** Time a drain gives clients to go on using their sessions before it stops reading requests. */
+  drainGraceMs?: number
+  /** Time a drain waits for requests in flight before it closes connections anyway. */
+  drainTimeoutMs?: number
+  logger?: Logger
+}
+
+interface ClientEntry {
+  connection: Connection | undefined
+  /** When the client's last connection closed; its sessions wait resumeTtlMs for it. */
+  detachedAt: number
+}
+
+export class CodeGymServer {
+  readonly limits: Limits
+  readonly metrics: ServerMetrics
+  readonly logger: Logger
+  readonly #runtime: Runtime
+  readonly #ownsRuntime: boolean
+  readonly #sessions: SessionTable
+  readonly #serverLimits: ServerLimits
+  readonly #options: ServerOptions
+  readonly #connections = new Set<Connection>()
+  readonly #clients = new Map<string, ClientEntry>()
+  readonly #state: ServerState
+  readonly #host: ConnectionHost
+  readonly #http: HttpServer
+  readonly #wss: WebSocketServer
+  readonly #sweeper: NodeJS.Timeout
+  #draining = false
+  #drained: Promise<void> | undefined
+
+  private constructor (runtime: Runtime, ownsRuntime: boolean, options: ServerOptions) {
+    this.#runtime = runtime
+    this.#ownsRuntime = ownsRuntime
+    this.#options = options
+    this.#serverLimits = Object.freeze({ ...defaultServerLimits, ...options.limits })
+    this.limits = Object.freeze(advertisedLimits(this.#serverLimits, runtime.pool.options))
+    this.logger = options.logger ?? pino({ name: 'codegym-serve' }, pino.destination(2))
+    this.#sessions = new SessionTable(this.#serverLimits)
+    this.metrics = new ServerMetrics({
+      sessions: () => this.#sessions.size,
+      connections: () => this.#connections.size,
+      sandboxRestarts: () => runtime.pool.stats().workerRestarts,
+      sandboxQueuedCalls: () => runtime.pool.stats().queuedCalls,
+    })
+    const server = this
+    this.#state = {
+      runtime,
+      sessions: this.#sessions,
+      limits: this.#serverLimits,
+      metrics: this.metrics,
+      get draining () { return server.#draining },
+      logBug: (error, op) => this.logger.error({ err: error, op }, 'internal error'),
+    }
+    this.#host = {
+      state: this.#state,
+      serverInfo: { name: 'codegym-serve', version: packageVersion },
+      limits: this.limits,
+      token: options.token,
+      claimClient: (clientKey, connection) => this.#claimClient(clientKey, connection),
+      isKnownClient: (clientKey) => this.#clients.has(clientKey),
+      onClosed: (connection) => this.#onConnectionClosed(connection),
+    }
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#serverLimits.maxFrameBytes, perMessageDeflate: false })
+    this.#http = createServer((request, response) => { void this.#onHttpRequest(request, response) })
+    this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head))
+    this.#http.on('clientError', (_error, socket) => socket.destroy())
+    this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs)
+    this.#sweeper.unref()
+  }
+
+  static async start (options: ServerOptions = {}): Promise<CodeGymServer> {
+    const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox } })
+    const server = new CodeGymServer(runtime, options.runtime === undefined, options)
+    await new Promise<void>((resolve, reject) => {
+      server.#http.once('error', reject)
+      server.#http.listen(options.port ?? defaultPort, options.host ?? defaultHost, () => {
+        server.#http.off('error', reject)
+        resolve()
+      })
+    })
+    server.logger.info({ url: server.url, envs: runtime.envIds().length, workers: runtime.pool.options.workers }, 'listening')
+    return server
+  }
+
+  get address (): AddressInfo {
+    return this.#http.address() as AddressInfo
+  }
+
+  get url (): string {
+    const { address, port, family } = this.address
+    return `ws://${family === 'IPv6' ? `[${address}]` : address}:${port}`
+  }
+
+  get sessionCount (): number { return this.#sessions.size }
+  get connectionCount (): number { return this.#connections.size }
+
+  /** Serves one connection over any transport (the in-memory pair in tests). */
+  accept (transport: Transport): Connection {
+    const connection = new Connection(transport, this.#host)
+    this.#connections.add(connection)
+    return connection
+  }
+
+  /**
+   * Graceful shutdown: accept nothing new, tell clients, let requests in flight finish, then close
+   * every connection with 1001. No request that was answered is lost; none left unanswered ran.
+   */
+  drain (): Promise<void> {
+    this.#drained ??= this.#drain()
+    return this.#drained
+  }
+
+  /** Immediate shutdown: requests in flight are not answered. */
+  async close (): Promise<void> {
+    this.#draining = true
+    for (const connection of this.#connections) connection.close(closeCodes.goingAway, 'server closing')
+    await this.#shutdown()
+  }
+
+  async #drain (): Promise<void> {
+    this.#draining = true
+    const graceMs = this.#options.drainGraceMs ?? 0
+    const timeoutMs = this.#options.drainTimeoutMs ?? 30_000
+    this.logger.info({ connections: this.#connections.size, sessions: this.#sessions.size }, 'draining')
+    this.#http.close()
+    for (const connection of this.#connections) connection.sendEvent({ event: 'draining', data: { deadlineMs: graceMs } })
+    if (graceMs > 0) await sleep(graceMs)
+    for (const connection of this.#connections) connection.stopReading()
+    const deadline = performance.now() + timeoutMs
+    while ([...this.#connections].some((c) => c.pendingOperations > 0) && performance.now() < deadline) await sleep(drainPollMs)
+    for (const connection of this.#connections) connection.close(closeCodes.goingAway, 'server draining')
+    await this.#shutdown()
+    this.logger.info('drained')
+  }
+
+  async #shutdown (): Promise<void> {
+    clearInterval(this.#sweeper)
+    this.#http.close()
+    this.#wss.close()
+    for (const client of this.#clients.keys()) this.#sessions.closeAllOf(client)
+    this.#clients.clear()
+    if (this.#ownsRuntime) await this.#runtime.close()
+  }
+
+  #onUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    if (this.#draining || this.#connections.size >= this.#serverLimits.maxConnections) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.accept(new WebSocketTransport(ws)))
+  }
+
+  async #onHttpRequest (request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0]
+    const json = (status: number, body: unknown): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    }
+    if (request.method !== 'GET') return json(405, { error: 'only GET is served over HTTP' })
+    switch (path) {
+      case '/healthz':
+        return json(this.#draining ? 503 : 200, { status: this.#draining ? 'draining' : 'ok', sessions: this.#sessions.size, connections: this.#connections.size })
+      case '/metrics':
+        response.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(await this.metrics.registry.metrics())
+        return
+      case '/envs':
+        return json(200, { envs: this.#runtime.envIds() })
+      default:
+        return json(404, { error: `no such path: ${path}; try /healthz, /metrics, /envs, or a WebSocket` })
+    }
+  }
+
+  #claimClient (clientKey: string, connection: Connection): Connection | undefined {
+    const entry = this.#clients.get(clientKey)
+    const previous = entry?.connection
+    this.#clients.set(clientKey, { connection, detachedAt: 0 })
+    return previous !== connection ? previous : undefined
+  }
+
+  #onConnectionClosed (connection: Connection): void {
+    this.#connections.delete(connection)
+    const key = connection.clientKey
+    if (key === undefined) return
+    const entry = this.#clients.get(key)
+    if (entry === undefined || entry.connection !== connection) return
+    entry.connection = undefined
+    entry.detachedAt = Date.now()
+    if (this.#serverLimits.resumeTtlMs === 0 || this.#draining) this.#forgetClient(key)
+  }
+
+  #forgetClient (clientKey: string): void {
+    this.#sessions.closeAllOf(clientKey)
+    this.#clients.delete(clientKey)
+  }
+
+  #sweep (): void {
+    const now = Date.now()
+    for (const [key, entry] of this.#clients) {
+      if (entry.connection === undefined && now - entry.detachedAt > this.#serverLimits.resumeTtlMs) this.#forgetClient(key)
+    }
+    this.#sessions.closeIdle(now)
+  }
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,104 @@
+// Live sessions, each owned by one client (identified by its resume token, not by its socket, so a
+// client that reconnects gets its sessions back).
+import type { Episode } from '../env/episode.ts'
+import type { StepResult } from '../schemas/env.generated.ts'
+import type { SessionSummary } from '../schemas/protocol.generated.ts'
+import { ProtocolError } from './protocol-error.ts'
+import type { ServerLimits } from './limits.ts'
+
+export interface Session {
+  readonly id: string
+  readonly owner: string
+  episode: Episode
+  lastUsedAt: number
+  /** The last step's result, handed back on resume so a lost answer need not be retaken. */
+  lastResult: StepResult | undefined
+}
+
+export class SessionTable {
+  readonly #limits: Pick<ServerLimits, 'maxSessions' | 'maxSessionsPerConnection' | 'sessionIdleTtlMs'>
+  readonly #sessions = new Map<string, Session>()
+  readonly #byOwner = new Map<string, Set<string>>()
+  #nextId = 1
+
+  constructor (limits: Pick<ServerLimits, 'maxSessions' | 'maxSessionsPerConnection' | 'sessionIdleTtlMs'>) {
+    this.#limits = limits
+  }
+
+  get size (): number { return this.#sessions.size }
+
+  /** Throws too_many_sessions when one more session would pass a limit. */
+  assertRoomFor (owner: string): void {
+    if (this.#sessions.size >= this.#limits.maxSessions) {
+      throw new ProtocolError('too_many_sessions', `the server holds its limit of ${this.#limits.maxSessions} sessions`)
+    }
+    if ((this.#byOwner.get(owner)?.size ?? 0) >= this.#limits.maxSessionsPerConnection) {
+      throw new ProtocolError('too_many_sessions', `this client holds its limit of ${this.#limits.maxSessionsPerConnection} sessions`)
+    }
+  }
+
+  /** Adds a session; if there is no room the episode is closed and too_many_sessions thrown. */
+  add (owner: string, episode: Episode): Session {
+    try {
+      this.assertRoomFor(owner)
+    } catch (error) {
+      episode.close()
+      throw error
+    }
+    const session: Session = { id: `s${(this.#nextId++).toString(36)}`, owner, episode, lastUsedAt: Date.now(), lastResult: undefined }
+    this.#sessions.set(session.id, session)
+    let owned = this.#byOwner.get(owner)
+    if (owned === undefined) this.#byOwner.set(owner, owned = new Set())
+    owned.add(session.id)
+    return session
+  }
+
+  /** The session, if this owner has it; marks it used. */
+  get (owner: string, id: string): Session {
+    const session = this.#sessions.get(id)
+    if (session === undefined || session.owner !== owner) {
+      throw new ProtocolError('unknown_session', `no session ${JSON.stringify(id)} on this connection`)
+    }
+    session.lastUsedAt = Date.now()
+    return session
+  }
+
+  close (id: string): void {
+    const session = this.#sessions.get(id)
+    if (session === undefined) return
+    session.episode.close()
+    this.#sessions.delete(id)
+    const owned = this.#byOwner.get(session.owner)
+    owned?.delete(id)
+    if (owned?.size === 0) this.#byOwner.delete(session.owner)
+  }
+
+  closeAllOf (owner: string): number {
+    const owned = [...this.#byOwner.get(owner) ?? []]
+    for (const id of owned) this.close(id)
+    return owned.length
+  }
+
+  ownedBy (owner: string): Session[] {
+    return [...this.#byOwner.get(owner) ?? []].map((id) => this.#sessions.get(id)!)
+  }
+
+  /** Closes sessions untouched for sessionIdleTtlMs; returns how many. */
+  closeIdle (now: number): number {
+    let closed = 0
+    for (const session of this.#sessions.values()) {
+      if (now - session.lastUsedAt > this.#limits.sessionIdleTtlMs) {
+        this.close(session.id)
+        closed++
+      }
+    }
+    return closed
+  }
+}
+
+export function summarize (session: Session): SessionSummary {
+  const { episode } = session
+  const summary: SessionSummary = { session: session.id, env: episode.envId, step: episode.stepCount, status: episode.status }
+  if (session.lastResult !== undefined) summary.lastResult = session.lastResult
+  return summary
+}
