@@ -15,8 +15,11 @@ import { renderStatement } from './statement.ts'
 /** The envs that ship with CodeGym-TS. */
 export const bundledEnvsDir = fileURLToPath(new URL('../../envs/', import.meta.url))
 
-/** Seeds drawn when a reset names none fit in 48 bits, so they survive any JSON or MessagePack peer. */
-const maxDrawnSeed = 2 ** 48
+/**
+ * Seeds drawn when a reset names none fit in 48 bits, so they survive any JSON or MessagePack peer.
+ * randomInt(max) draws from [0, max) and refuses a max above 2^48 - 1, so 2^48 itself would throw.
+ */
+const maxDrawnSeed = 2 ** 48 - 1
 
 export interface RuntimeOptions {
   /** Folders of env packages; each may also be one package itself. Default: the bundled envs. */
