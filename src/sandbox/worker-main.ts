@@ -17,25 +17,22 @@ const runner = new IsolateRunner(limits, {
 
 const send = (message: FromSandbox): void => { process.send?.(message) }
 
-/** Replies leave at least this often during a long batch, so the pool's watchdog sees progress. */
-const replyFlushIntervalMs = 5
-
 process.on('message', (batch: ToSandbox[]) => {
   let replies: CallReply[] = []
-  let flushedAt = performance.now()
   for (const message of batch) {
     if (message.kind === 'load') {
       runner.load(message.envKey, message.source)
       continue
     }
-    const result = runner.call(message.envKey, message.op, message.state, message.args)
-    replies.push({ id: message.id, ...result })
-    const now = performance.now()
-    if (now - flushedAt >= replyFlushIntervalMs) {
+    // Answers already computed leave before the next call starts: if that call hangs and the pool
+    // kills this process, the pool must know which calls finished, or it blames a finished call
+    // (the oldest unanswered one) for the hang and runs the hanging call again as if innocent.
+    if (replies.length > 0) {
       send({ kind: 'replies', replies })
       replies = []
-      flushedAt = now
     }
+    const result = runner.call(message.envKey, message.op, message.state, message.args)
+    replies.push({ id: message.id, ...result })
   }
   if (replies.length > 0) send({ kind: 'replies', replies })
 })
