@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { CodeGymError } from '../errors.ts'
+import { Fifo } from './fifo.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
 import type { RunnerResult } from './isolate-runner.ts'
 import type { CallMessage, CallReply, FromSandbox, GuestOp, ToSandbox } from './protocol.ts'
@@ -26,7 +27,10 @@ interface Worker {
   readonly inFlight: PendingCall[]
   readonly outbox: ToSandbox[]
   readonly loaded: Set<string>
-  /** When the oldest unanswered call became the one running, as far as the host can tell. */
+  /**
+   * When the oldest unanswered call became the one running, as far as the host can tell;
+   * Infinity while it has not been sent yet, so that host-side delay is not counted against it.
+   */
   headStartedAt: number
   /** The process has started and can take calls; until then its start-up time counts against no call. */
   ready: boolean
@@ -45,7 +49,7 @@ export interface SandboxPoolStats {
 export class SandboxPool {
   readonly options: Readonly<SandboxPoolOptions>
   readonly #sources = new Map<string, string>()
-  readonly #queue: PendingCall[] = []
+  readonly #queue = new Fifo<PendingCall>()
   readonly #workers: Array<Worker | undefined>
   readonly #watchdog: NodeJS.Timeout
   #nextCallId = 1
@@ -54,13 +58,16 @@ export class SandboxPool {
   #consecutiveCrashes = 0
   #workerRestarts = 0
   #callsCompleted = 0
+  readonly #checkEveryMs: number
+  #lastCheckAt: number
 
   constructor (options: Partial<SandboxPoolOptions> = {}) {
     this.options = Object.freeze({ ...defaultSandboxPoolOptions, ...options })
     if (!(this.options.workers >= 1)) throw new RangeError('a sandbox pool needs at least one worker')
     this.#workers = Array.from({ length: this.options.workers }, (_, slot) => this.#spawn(slot))
-    const checkEveryMs = Math.max(10, Math.min(250, this.options.watchdogGraceMs / 4))
-    this.#watchdog = setInterval(() => this.#checkDeadlines(), checkEveryMs)
+    this.#checkEveryMs = Math.max(10, Math.min(250, this.options.watchdogGraceMs / 4))
+    this.#lastCheckAt = performance.now()
+    this.#watchdog = setInterval(() => this.#checkDeadlines(), this.#checkEveryMs)
     this.#watchdog.unref()
   }
 
@@ -104,7 +111,7 @@ export class SandboxPool {
       exits.push(new Promise((resolve) => worker.child.once('close', () => resolve())))
       worker.child.kill('SIGKILL')
     }
-    for (const call of this.#queue.splice(0)) call.resolve(closedResult)
+    for (const call of this.#queue.drain()) call.resolve(closedResult)
     await Promise.all(exits)
   }
 
@@ -185,7 +192,7 @@ export class SandboxPool {
     if (this.#consecutiveCrashes > maxConsecutiveCrashes * this.options.workers) {
       this.#workers[worker.slot] = undefined
       if (this.#workers.every((w) => w === undefined)) {
-        for (const call of this.#queue.splice(0)) call.resolve({ ok: false, code: 'sandbox_crashed', message: 'every sandbox process keeps dying; the sandbox is out of service' })
+        for (const call of this.#queue.drain()) call.resolve({ ok: false, code: 'sandbox_crashed', message: 'every sandbox process keeps dying; the sandbox is out of service' })
       }
     } else {
       this.#workerRestarts++
@@ -197,6 +204,12 @@ export class SandboxPool {
   #checkDeadlines (): void {
     const deadlineMs = this.options.callTimeoutMs + this.options.watchdogGraceMs
     const now = performance.now()
+    // A late check means this process's event loop was busy (a burst of requests, a long GC):
+    // answers may be waiting unread, so the time since is not the sandbox's. Seen: stepping
+    // 100,000 episodes at once killed a healthy sandbox process. A stuck one is caught next time.
+    const late = now - this.#lastCheckAt > 2 * this.#checkEveryMs
+    this.#lastCheckAt = now
+    if (late) return
     for (const worker of this.#workers) {
       if (worker === undefined || worker.exited || worker.killedByWatchdog || worker.inFlight.length === 0) continue
       if (now - worker.headStartedAt > deadlineMs) {
@@ -217,7 +230,7 @@ export class SandboxPool {
         worker.loaded.add(envKey)
       }
       worker.outbox.push(call.message)
-      if (worker.inFlight.length === 0) worker.headStartedAt = performance.now()
+      if (worker.inFlight.length === 0) worker.headStartedAt = Number.POSITIVE_INFINITY
       worker.inFlight.push(call)
     }
     this.#scheduleFlush()
@@ -242,6 +255,7 @@ export class SandboxPool {
       for (const worker of this.#workers) {
         if (worker === undefined || worker.outbox.length === 0 || worker.exited) continue
         worker.child.send(worker.outbox.splice(0))
+        if (worker.headStartedAt === Number.POSITIVE_INFINITY) worker.headStartedAt = performance.now()
       }
     })
   }
