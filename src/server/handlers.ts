@@ -74,51 +74,50 @@ export const handlers: Handlers = {
 
   reset: async ({ env, options, session: sessionId }, context) => {
     const { server, owner } = context
-    const existing = sessionId === undefined ? undefined : server.sessions.get(owner, sessionId)
-    if (existing === undefined) {
-      assertAcceptingSessions(context)
-      server.sessions.assertRoomFor(owner)
+    if (sessionId !== undefined) {
+      return server.sessions.run(owner, sessionId, async (session) => {
+        const { episode, observation, info } = await server.runtime.reset(env, options ?? {})
+        session.episode.close()
+        session.episode = episode
+        session.lastResult = undefined
+        server.metrics.resets.inc()
+        return { session: session.id, observation, info }
+      })
     }
+    assertAcceptingSessions(context)
+    server.sessions.assertRoomFor(owner)
     const { episode, observation, info } = await server.runtime.reset(env, options ?? {})
-    let session: Session
-    if (existing === undefined) {
-      session = server.sessions.add(owner, episode)
-    } else {
-      existing.episode.close()
-      existing.episode = episode
-      existing.lastResult = undefined
-      session = existing
-    }
+    const session = server.sessions.add(owner, episode)
     server.metrics.resets.inc()
     return { session: session.id, observation, info }
   },
 
   step: async ({ session: sessionId, action, expectStep }, context) => {
     const startedAt = performance.now()
-    const session = context.server.sessions.get(context.owner, sessionId)
-    return recordStep(session, await session.episode.step(action, expectStep), context, startedAt)
+    return context.server.sessions.run(context.owner, sessionId, async (session) =>
+      recordStep(session, await session.episode.step(action, expectStep), context, startedAt))
   },
 
   done: async ({ session: sessionId, answer, expectStep }, context) => {
     const startedAt = performance.now()
-    const session = context.server.sessions.get(context.owner, sessionId)
-    return recordStep(session, await session.episode.done(answer, expectStep), context, startedAt)
+    return context.server.sessions.run(context.owner, sessionId, async (session) =>
+      recordStep(session, await session.episode.done(answer, expectStep), context, startedAt))
   },
 
-  observe: async ({ session }, { server, owner }) => ({
-    observation: await server.sessions.get(owner, session).episode.observe(),
-  }),
+  observe: async ({ session: sessionId }, { server, owner }) =>
+    server.sessions.run(owner, sessionId, async (session) => ({ observation: await session.episode.observe() })),
 
-  close: async ({ session }, { server, owner }) => {
-    server.sessions.get(owner, session)
-    server.sessions.close(session)
-    return { closed: true }
-  },
+  close: async ({ session: sessionId }, { server, owner }) =>
+    server.sessions.run(owner, sessionId, async (session) => {
+      server.sessions.close(session.id)
+      return { closed: true as const }
+    }),
 
-  snapshot: async ({ session }, { server, owner, codec }) => {
-    const { bytes, step } = await server.sessions.get(owner, session).episode.capture()
-    return { snapshot: codec === 'json' ? Buffer.from(bytes).toString('base64') : bytes, step }
-  },
+  snapshot: async ({ session: sessionId }, { server, owner, codec }) =>
+    server.sessions.run(owner, sessionId, async (session) => {
+      const { bytes, step } = await session.episode.capture()
+      return { snapshot: codec === 'json' ? Buffer.from(bytes).toString('base64') : bytes, step }
+    }),
 
   restore: async ({ snapshot }, context) => {
     assertAcceptingSessions(context)
@@ -127,32 +126,22 @@ export const handlers: Handlers = {
     return summarize(context.server.sessions.add(context.owner, episode))
   },
 
-  fork: async ({ session }, context) => {
+  fork: async ({ session: sessionId }, context) => {
     assertAcceptingSessions(context)
-    const original = context.server.sessions.get(context.owner, session)
-    context.server.sessions.assertRoomFor(context.owner)
-    return summarize(context.server.sessions.add(context.owner, await original.episode.fork()))
+    return context.server.sessions.run(context.owner, sessionId, async (original) => {
+      context.server.sessions.assertRoomFor(context.owner)
+      return summarize(context.server.sessions.add(context.owner, await original.episode.fork()))
+    })
   },
 
   batch: async ({ ops }, context) => {
     const { maxBatchOps } = context.server.limits
     if (ops.length > maxBatchOps) throw new ProtocolError('batch_too_large', `a batch may hold ${maxBatchOps} operations; this one has ${ops.length}`)
-    // Operations on one session run in the order given; the rest run concurrently.
-    const chains = new Map<string, Promise<unknown>>()
-    const outcomes = ops.map((operation) => {
-      const sessionId = sessionOf(operation)
-      const previous = sessionId === undefined ? undefined : chains.get(sessionId)
-      const outcome = previous === undefined ? runBatchOperation(operation, context) : previous.then(() => runBatchOperation(operation, context))
-      if (sessionId !== undefined) chains.set(sessionId, outcome)
-      return outcome
-    })
-    return { results: await Promise.all(outcomes) }
+    // Every operation is dispatched now, in the order given: operations on one session join that
+    // session's chain (SessionTable.run) in this order, so nothing received later can come between
+    // them; operations on different sessions run concurrently.
+    return { results: await Promise.all(ops.map((operation) => runBatchOperation(operation, context))) }
   },
-}
-
-function sessionOf (operation: BatchOperation): string | undefined {
-  const session = operation.params?.session
-  return typeof session === 'string' ? session : undefined
 }
 
 async function runBatchOperation (operation: BatchOperation, context: RequestContext): Promise<{ result: object } | { error: ReturnType<typeof toErrorObject>['error'] }> {

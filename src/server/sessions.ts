@@ -13,6 +13,8 @@ export interface Session {
   lastUsedAt: number
   /** The last step's result, handed back on resume so a lost answer need not be retaken. */
   lastResult: StepResult | undefined
+  /** The end of this session's request chain (see SessionTable.run). */
+  tail: Promise<unknown>
 }
 
 export class SessionTable {
@@ -45,7 +47,7 @@ export class SessionTable {
       episode.close()
       throw error
     }
-    const session: Session = { id: `s${(this.#nextId++).toString(36)}`, owner, episode, lastUsedAt: Date.now(), lastResult: undefined }
+    const session: Session = { id: `s${(this.#nextId++).toString(36)}`, owner, episode, lastUsedAt: Date.now(), lastResult: undefined, tail: Promise.resolve() }
     this.#sessions.set(session.id, session)
     let owned = this.#byOwner.get(owner)
     if (owned === undefined) this.#byOwner.set(owner, owned = new Set())
@@ -61,6 +63,25 @@ export class SessionTable {
     }
     session.lastUsedAt = Date.now()
     return session
+  }
+
+  /**
+   * Runs fn on the session once every request on it received before this one has finished.
+   * Why: frames that arrive in one TCP read are dispatched in the same tick, and a handler that
+   * awaits (reset on a session) or acts at once (close) would otherwise let a later request overtake
+   * an earlier one: a step sent after reset ran on the old episode, a close failed the step before it.
+   * Requests on one session now take effect in the order received, whatever the packet boundaries.
+   */
+  run<T> (owner: string, id: string, fn: (session: Session) => Promise<T>): Promise<T> {
+    const session = this.get(owner, id)
+    const result = session.tail.then(() => {
+      // Closed (or expired) while this request waited: as if it had arrived afterwards.
+      if (this.#sessions.get(id) !== session) throw new ProtocolError('unknown_session', `no session ${JSON.stringify(id)} on this connection`)
+      session.lastUsedAt = Date.now()
+      return fn(session)
+    })
+    session.tail = result.catch(() => undefined)
+    return result
   }
 
   close (id: string): void {
