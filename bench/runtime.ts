@@ -580,6 +580,10 @@ async function main (): Promise<number> {
       return rates
     }
 
+    // Memory first: the pages that later phases' garbage leaves in the process would hide RSS growth.
+    log(`memory of ${settings.memoryCounts[0]} and ${settings.memoryCounts[1]} idle live episodes`)
+    const memory = await measureMemory(runtime, settings.memoryCounts)
+
     log('baseline (direct calls, run 1)')
     const baselineFirst = baselineRun()
 
@@ -600,9 +604,6 @@ async function main (): Promise<number> {
 
     log('baseline (direct calls, run 2)')
     const baselineSecond = baselineRun()
-
-    log(`memory of ${settings.memoryCounts[0]} and ${settings.memoryCounts[1]} idle live episodes`)
-    const memory = await measureMemory(runtime, settings.memoryCounts)
 
     // The faster of the two baseline runs: the least disturbed estimate of the direct cost.
     const baseline = {} as Record<EnvKey, number>
