@@ -1,5 +1,5 @@
 // Frames: MessagePack on binary frames, JSON on text frames. A response uses its request's codec.
-import { isPlainData, plainPackr, plainUnpackr } from '../plain-data.ts'
+import { isPlainData, packsPrototypeKey, plainPackr, plainUnpackr } from '../plain-data.ts'
 
 export type Codec = 'msgpack' | 'json'
 
@@ -19,7 +19,9 @@ export function decodeFrame (data: Uint8Array, codec: Codec): unknown {
   } catch (error) {
     throw new FrameDecodeError(`the frame is not valid ${codec === 'msgpack' ? 'MessagePack' : 'JSON'}: ${(error as Error).message}`)
   }
-  if (!isPlainData(message, codec === 'msgpack')) throw new FrameDecodeError('the frame holds values that are not plain data (extension types, non-finite numbers, or nesting too deep)')
+  if (!isPlainData(message, codec === 'msgpack') || (codec === 'msgpack' && packsPrototypeKey(data))) {
+    throw new FrameDecodeError('the frame holds values that are not plain data (extension types, non-finite numbers, nesting too deep, or a "__proto__" key)')
+  }
   return message
 }
 
