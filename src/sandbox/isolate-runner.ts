@@ -12,9 +12,16 @@ export function compileBootstrap (isolate: ivm.Isolate): ivm.Script {
   return isolate.compileScriptSync(bootstrapSource, { filename: 'codegym:bootstrap.js' })
 }
 
+/**
+ * The bootstrap (freezing every intrinsic) and install (compiling the env source) run no env code,
+ * yet took over 250 ms, the default call limit, on a loaded machine: they get their own limit.
+ */
+const installTimeoutMs = 5000
+
 /** Runs the bootstrap in a fresh context and installs a module with one of its entry points. */
 export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, entry: 'install' | 'installPolicy', source: string, limits: SandboxLimits): ivm.Reference<F> {
-  const guest = bootstrap.runSync(context, { reference: true, timeout: limits.callTimeoutMs }) as ivm.Reference<Record<string, unknown>>
+  const timeout = Math.max(limits.callTimeoutMs, installTimeoutMs)
+  const guest = bootstrap.runSync(context, { reference: true, timeout }) as ivm.Reference<Record<string, unknown>>
   const installer = guest.getSync(entry, { reference: true }) as ivm.Reference<(source: string, limits: string) => F>
   const guestLimits = JSON.stringify({
     maxStateBytes: limits.maxStateBytes,
@@ -22,7 +29,7 @@ export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, en
     maxErrorChars: limits.maxErrorChars,
   })
   try {
-    return installer.applySync(undefined, [source, guestLimits], { timeout: limits.callTimeoutMs, result: { reference: true } }) as ivm.Reference<F>
+    return installer.applySync(undefined, [source, guestLimits], { timeout, result: { reference: true } }) as ivm.Reference<F>
   } finally {
     installer.release()
     guest.release()

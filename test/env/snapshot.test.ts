@@ -1,7 +1,6 @@
 // Snapshots, restores and forks continue exactly like the original, for every bundled env;
 // restore refuses bytes that are not a snapshot this runtime wrote.
 import t from 'tap'
-import type { Episode } from '../../src/env/episode.ts'
 import { Runtime } from '../../src/env/runtime.ts'
 import { plainPackr, plainUnpackr } from '../../src/plain-data.ts'
 import type { Snapshot } from '../../src/schemas/env.generated.ts'

@@ -15,7 +15,8 @@ const hostileId = 'test/hostile-v1'
 const limits = {
   workers: 2,
   callTimeoutMs: 200,
-  watchdogGraceMs: 300,
+  // Generous, so that a fresh isolate's set-up on a loaded machine is never mistaken for a hang.
+  watchdogGraceMs: 1000,
   isolateMemoryLimitMb: 64,
   maxStateBytes: 16 * 1024,
   maxObservationBytes: 4 * 1024,
