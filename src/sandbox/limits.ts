@@ -23,8 +23,6 @@ export interface SandboxPoolOptions extends SandboxLimits {
   maxCallsInFlightPerWorker: number
   /** Calls waiting for a sandbox process; past this, call() rejects with a CodeGymError 'sandbox_busy'. */
   maxQueuedCalls: number
-  /** Times an innocent call caught in a crashed sandbox process is tried again before it fails. */
-  maxCallAttempts: number
 }
 
 export const defaultSandboxLimits: Readonly<SandboxLimits> = Object.freeze({
@@ -40,7 +38,6 @@ export const defaultSandboxLimits: Readonly<SandboxLimits> = Object.freeze({
 export const defaultSandboxPoolOptions: Readonly<SandboxPoolOptions> = Object.freeze({
   ...defaultSandboxLimits,
   workers: availableParallelism(),
-  maxCallsInFlightPerWorker: 32,
+  maxCallsInFlightPerWorker: 64,
   maxQueuedCalls: 100_000,
-  maxCallAttempts: 2,
 })

@@ -1,6 +1,9 @@
 // The host side of the sandbox: a fixed set of sandbox processes, each with one isolate.
-// Env state never lives in them, so killing one loses nothing that was committed: the call that
-// was running fails (it is rolled back by the caller) and the calls queued behind it run elsewhere.
+// Env state never lives in them, so killing one loses nothing that was committed, and running a
+// call again gives the same answer. So when a process dies with several calls unanswered (answers
+// leave in batches, so the host cannot tell which one was running), each of them runs again alone
+// on a process of its own: one that kills its process while alone is the culprit and fails (the
+// caller rolls it back); the others get their answers.
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { CodeGymError } from '../errors.ts'
@@ -16,7 +19,8 @@ const maxConsecutiveCrashes = 5
 
 interface PendingCall {
   message: CallMessage
-  attempts: number
+  /** It was unanswered when a process died: it now runs only alone on a process. */
+  suspect: boolean
   resolve: (result: RunnerResult) => void
 }
 
@@ -50,6 +54,8 @@ export class SandboxPool {
   readonly options: Readonly<SandboxPoolOptions>
   readonly #sources = new Map<string, string>()
   readonly #queue = new Fifo<PendingCall>()
+  /** Calls caught in a crash, waiting to run alone; they go before the queue. */
+  readonly #suspects = new Fifo<PendingCall>()
   readonly #workers: Array<Worker | undefined>
   readonly #watchdog: NodeJS.Timeout
   #nextCallId = 1
@@ -83,7 +89,7 @@ export class SandboxPool {
     if (!this.#sources.has(envKey)) return Promise.reject(new Error(`env ${envKey} is not registered with the sandbox`))
     if (this.#queue.length >= this.options.maxQueuedCalls) return Promise.reject(new CodeGymError('sandbox_busy', `the sandbox queue is full (${this.options.maxQueuedCalls} calls waiting)`))
     return new Promise((resolve) => {
-      this.#queue.push({ message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, attempts: 0, resolve })
+      this.#queue.push({ message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, suspect: false, resolve })
       this.#pump()
     })
   }
@@ -111,7 +117,7 @@ export class SandboxPool {
       exits.push(new Promise((resolve) => worker.child.once('close', () => resolve())))
       worker.child.kill('SIGKILL')
     }
-    for (const call of this.#queue.drain()) call.resolve(closedResult)
+    for (const call of [...this.#suspects.drain(), ...this.#queue.drain()]) call.resolve(closedResult)
     await Promise.all(exits)
   }
 
@@ -171,28 +177,24 @@ export class SandboxPool {
   #onClose (worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     worker.exited = true
     if (this.#closed) return
-    const culprit = worker.inFlight.shift()
-    if (culprit !== undefined) {
-      culprit.resolve(worker.killedByWatchdog
+    const unanswered = worker.inFlight.splice(0)
+    if (unanswered.length === 1 || unanswered[0]?.suspect === true) {
+      // Alone on the process: it is the one that ran when the process died.
+      unanswered[0]!.resolve(worker.killedByWatchdog
         ? { ok: false, code: 'timeout', message: `the call did not finish within ${this.options.callTimeoutMs + this.options.watchdogGraceMs} ms and its sandbox was restarted` }
         : { ok: false, code: 'sandbox_crashed', message: `the sandbox process running the call died (${signal ?? `exit code ${code}`})` })
-    }
-    // Calls queued behind the culprit never ran: try them again first, unless they keep meeting crashes.
-    const innocent = worker.inFlight.splice(0)
-    for (let i = innocent.length - 1; i >= 0; i--) {
-      const call = innocent[i]!
-      call.attempts++
-      if (call.attempts >= this.options.maxCallAttempts) {
-        call.resolve({ ok: false, code: 'sandbox_crashed', message: 'the call was caught in repeated sandbox crashes' })
-      } else {
-        this.#queue.unshift(call)
+    } else {
+      for (const call of unanswered) {
+        call.suspect = true
+        this.#suspects.push(call)
       }
     }
     this.#consecutiveCrashes++
     if (this.#consecutiveCrashes > maxConsecutiveCrashes * this.options.workers) {
       this.#workers[worker.slot] = undefined
       if (this.#workers.every((w) => w === undefined)) {
-        for (const call of this.#queue.drain()) call.resolve({ ok: false, code: 'sandbox_crashed', message: 'every sandbox process keeps dying; the sandbox is out of service' })
+        const outOfService: RunnerResult = { ok: false, code: 'sandbox_crashed', message: 'every sandbox process keeps dying; the sandbox is out of service' }
+        for (const call of [...this.#suspects.drain(), ...this.#queue.drain()]) call.resolve(outOfService)
       }
     } else {
       this.#workerRestarts++
@@ -220,26 +222,44 @@ export class SandboxPool {
   }
 
   #pump (): void {
+    while (this.#suspects.length > 0) {
+      const worker = this.#idleWorker()
+      if (worker === undefined) break
+      this.#send(worker, this.#suspects.shift()!)
+    }
     while (this.#queue.length > 0) {
       const worker = this.#leastLoaded()
       if (worker === undefined) break
-      const call = this.#queue.shift()!
-      const { envKey } = call.message
-      if (!worker.loaded.has(envKey)) {
-        worker.outbox.push({ kind: 'load', envKey, source: this.#sources.get(envKey)! })
-        worker.loaded.add(envKey)
-      }
-      worker.outbox.push(call.message)
-      if (worker.inFlight.length === 0) worker.headStartedAt = Number.POSITIVE_INFINITY
-      worker.inFlight.push(call)
+      this.#send(worker, this.#queue.shift()!)
     }
     this.#scheduleFlush()
+  }
+
+  #send (worker: Worker, call: PendingCall): void {
+    const { envKey } = call.message
+    if (!worker.loaded.has(envKey)) {
+      worker.outbox.push({ kind: 'load', envKey, source: this.#sources.get(envKey)! })
+      worker.loaded.add(envKey)
+    }
+    worker.outbox.push(call.message)
+    if (worker.inFlight.length === 0) worker.headStartedAt = Number.POSITIVE_INFINITY
+    worker.inFlight.push(call)
+  }
+
+  #usable (worker: Worker | undefined): worker is Worker {
+    return worker !== undefined && worker.ready && !worker.exited && !worker.killedByWatchdog
+  }
+
+  #idleWorker (): Worker | undefined {
+    return this.#workers.find((worker): worker is Worker => this.#usable(worker) && worker.inFlight.length === 0)
   }
 
   #leastLoaded (): Worker | undefined {
     let best: Worker | undefined
     for (const worker of this.#workers) {
-      if (worker === undefined || !worker.ready || worker.exited || worker.killedByWatchdog) continue
+      if (!this.#usable(worker)) continue
+      // A process running a suspect alone takes nothing else until it answers.
+      if (worker.inFlight[0]?.suspect === true) continue
       if (worker.inFlight.length >= this.options.maxCallsInFlightPerWorker) continue
       if (best === undefined || worker.inFlight.length < best.inFlight.length) best = worker
     }

@@ -17,22 +17,28 @@ const runner = new IsolateRunner(limits, {
 
 const send = (message: FromSandbox): void => { process.send?.(message) }
 
+/** Answers leave at least this often during a long batch, so the pool's watchdog sees progress. */
+const replyFlushIntervalMs = 5
+
+// Answers go back in batches: one message per call would cost more than the call. The pool does
+// not need to know which call was running if this process dies: it runs every unanswered call
+// again, alone (src/sandbox/pool.ts).
 process.on('message', (batch: ToSandbox[]) => {
   let replies: CallReply[] = []
+  let flushedAt = performance.now()
   for (const message of batch) {
     if (message.kind === 'load') {
       runner.load(message.envKey, message.source)
       continue
     }
-    // Answers already computed leave before the next call starts: if that call hangs and the pool
-    // kills this process, the pool must know which calls finished, or it blames a finished call
-    // (the oldest unanswered one) for the hang and runs the hanging call again as if innocent.
-    if (replies.length > 0) {
-      send({ kind: 'replies', replies })
-      replies = []
-    }
     const result = runner.call(message.envKey, message.op, message.state, message.args)
     replies.push({ id: message.id, ...result })
+    const now = performance.now()
+    if (now - flushedAt >= replyFlushIntervalMs) {
+      send({ kind: 'replies', replies })
+      replies = []
+      flushedAt = now
+    }
   }
   if (replies.length > 0) send({ kind: 'replies', replies })
 })
