@@ -7,7 +7,7 @@ import type { Transport } from '../transport/transport.ts'
 import type { ErrorObject, HelloParams, HelloResult, Limits, RequestId } from '../schemas/protocol.generated.ts'
 import { dispatch, type ServerState } from './handlers.ts'
 import { ProtocolError, toErrorObject } from './protocol-error.ts'
-import { summarize } from './sessions.ts'
+import { summarize, type Session } from './sessions.ts'
 
 /** Protocol versions this server speaks, newest last. */
 export const supportedVersions = [1] as const
@@ -148,7 +148,22 @@ export class Connection {
 
   #hello (id: RequestId, params: unknown, codec: Codec): void {
     try {
-      this.#send({ id, result: this.#acceptHello(params, codec) }, codec)
+      const { result, resumed } = this.#acceptHello(params, codec)
+      if (resumed === undefined) {
+        this.#send({ id, result }, codec)
+        return
+      }
+      // Why wait: requests the lost connection sent may still be running (a step's count is raised
+      // before its result is recorded). Each session is summarized at its place in the session's
+      // request chain, after every request received before this hello and before any after it, so
+      // its step count and lastResult describe the same step and a client can tell whether a step
+      // whose answer it lost was taken.
+      void Promise.all(resumed.map((session) => session.tail.then(() => ({ session, summary: summarize(session) }))))
+        .then((summaries) => {
+          const live = new Set(this.#host.state.sessions.ownedBy(result.resumeToken))
+          result.resumed = summaries.filter(({ session }) => live.has(session)).map(({ summary }) => summary)
+          this.#send({ id, result }, codec)
+        })
     } catch (error) {
       this.#sendError(id, codec, error, 'hello')
       if (error instanceof ProtocolError && error.code === 'unsupported_version') this.close(closeCodes.unsupportedVersion, 'unsupported protocol version')
@@ -156,7 +171,8 @@ export class Connection {
     }
   }
 
-  #acceptHello (params: unknown, codec: Codec): HelloResult {
+  /** Checks a hello and opens the connection; with resume, also the sessions to summarize. */
+  #acceptHello (params: unknown, codec: Codec): { result: HelloResult, resumed: Session[] | undefined } {
     const validate = paramsValidators.get('hello')!
     if (!validate(params)) throw new ProtocolError('invalid_params', validate.lastError)
     const hello = params as HelloParams
@@ -183,8 +199,7 @@ export class Connection {
       resumeToken: clientKey,
       limits: this.#host.limits,
     }
-    if (hello.resume !== undefined) result.resumed = this.#host.state.sessions.ownedBy(clientKey).map(summarize)
-    return result
+    return { result, resumed: hello.resume === undefined ? undefined : this.#host.state.sessions.ownedBy(clientKey) }
   }
 
   #sendError (id: RequestId | null, codec: Codec, error: unknown, op = 'request'): void {
