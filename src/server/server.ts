@@ -76,7 +76,7 @@ export class CodeGymServer {
     this.#serverLimits = Object.freeze({ ...defaultServerLimits, ...options.limits })
     this.limits = Object.freeze(advertisedLimits(this.#serverLimits, runtime.pool.options))
     this.logger = options.logger ?? pino({ name: 'codegym-serve' }, pino.destination(2))
-    this.#sessions = new SessionTable(this.#serverLimits)
+    this.#sessions = new SessionTable(this.#serverLimits, (owner) => this.#clients.has(owner))
     this.metrics = new ServerMetrics({
       sessions: () => this.#sessions.size,
       connections: () => this.#connections.size,

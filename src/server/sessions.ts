@@ -21,10 +21,13 @@ export class SessionTable {
   readonly #limits: Pick<ServerLimits, 'maxSessions' | 'maxSessionsPerConnection' | 'sessionIdleTtlMs'>
   readonly #sessions = new Map<string, Session>()
   readonly #byOwner = new Map<string, Set<string>>()
+  readonly #isOwnerKnown: (owner: string) => boolean
   #nextId = 1
 
-  constructor (limits: Pick<ServerLimits, 'maxSessions' | 'maxSessionsPerConnection' | 'sessionIdleTtlMs'>) {
+  /** isOwnerKnown: whether a client may still come back for its sessions (connected, or waiting to resume). */
+  constructor (limits: Pick<ServerLimits, 'maxSessions' | 'maxSessionsPerConnection' | 'sessionIdleTtlMs'>, isOwnerKnown: (owner: string) => boolean = () => true) {
     this.#limits = limits
+    this.#isOwnerKnown = isOwnerKnown
   }
 
   get size (): number { return this.#sessions.size }
@@ -39,9 +42,12 @@ export class SessionTable {
     }
   }
 
-  /** Adds a session; if there is no room the episode is closed and too_many_sessions thrown. */
+  /** Adds a session; if there is no room (or no owner) the episode is closed and the error thrown. */
   add (owner: string, episode: Episode): Session {
     try {
+      // A reset, fork or restore still running when its client went for good (connection closed,
+      // nothing to resume) would otherwise add a session nobody can reach, closed only by the idle TTL.
+      if (!this.#isOwnerKnown(owner)) throw new ProtocolError('unknown_session', 'the client that asked for this session is gone')
       this.assertRoomFor(owner)
     } catch (error) {
       episode.close()
