@@ -58,7 +58,7 @@ export class Episode {
       if (expectStep !== undefined && expectStep !== this.#record.step) {
         throw new CodeGymError('step_mismatch', `the episode has taken ${this.#record.step} steps, not ${expectStep}`, { step: this.#record.step })
       }
-      return this.#takeAction(action)
+      return this.#takeCountedAction(action)
     })
   }
 
@@ -112,9 +112,20 @@ export class Episode {
     return result
   }
 
+  // A step counts as taken once it gets a result, a rolled-back one included. A call the sandbox
+  // refused to queue (sandbox_busy) ran nothing: it is not counted, so a retry is the same step.
+  async #takeCountedAction (action: unknown): Promise<StepResult> {
+    this.#record.step++
+    try {
+      return await this.#takeAction(action)
+    } catch (error) {
+      this.#record.step--
+      throw error
+    }
+  }
+
   async #takeAction (action: unknown): Promise<StepResult> {
     const record = this.#record
-    record.step++
     if (!validateAction(action)) return this.#rollback('invalid_action', `invalid action: ${validateAction.lastError}`)
     const { name } = action
     const parameters = action.parameters ?? {}

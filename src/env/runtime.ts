@@ -95,13 +95,18 @@ export class Runtime {
 
   /** An episode from snapshot bytes, continuing exactly where the snapshot was taken. */
   restore (bytes: Uint8Array): Episode {
-    return new Episode(decodeSnapshot(bytes, (envId) => {
+    const record = decodeSnapshot(bytes, (envId) => {
       try {
         return this.spec(envId)
       } catch (error) {
         throw new CodeGymError('invalid_snapshot', (error as Error).message)
       }
-    }), this.#guest)
+    })
+    const { maxStateBytes } = this.pool.options
+    if (Buffer.byteLength(record.state) > maxStateBytes) {
+      throw new CodeGymError('invalid_snapshot', `the snapshot state is over the state limit of ${maxStateBytes} bytes`)
+    }
+    return new Episode(record, this.#guest)
   }
 
   close (): Promise<void> {

@@ -68,9 +68,9 @@ export class Connection {
   get pendingOperations (): number { return this.#pendingOperations }
   get isOpen (): boolean { return this.#status !== 'closed' }
 
-  /** Sends an unasked message (an Event). */
+  /** Sends an unasked message (an Event) to a client that has said hello. */
   sendEvent (event: object): void {
-    this.#send(event, this.#eventCodec)
+    if (this.#status === 'open') this.#send(event, this.#eventCodec)
   }
 
   stopReading (): void {

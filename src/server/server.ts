@@ -163,7 +163,8 @@ export class CodeGymServer {
     const graceMs = this.#options.drainGraceMs ?? 0
     const timeoutMs = this.#options.drainTimeoutMs ?? 30_000
     this.logger.info({ connections: this.#connections.size, sessions: this.#sessions.size }, 'draining')
-    this.#http.close()
+    // The listener stays open until the end: health checks get 503 (a load balancer takes the pod
+    // out of rotation), WebSocket upgrades get 503 too (see #onUpgrade).
     for (const connection of this.#connections) connection.sendEvent({ event: 'draining', data: { deadlineMs: graceMs } })
     if (graceMs > 0) await sleep(graceMs)
     for (const connection of this.#connections) connection.stopReading()
