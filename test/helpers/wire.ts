@@ -1,5 +1,7 @@
 // A raw WebSocket client for server tests: sends exact frames (bytes or text) and collects what
 // comes back, so tests see the wire as a hostile or careless client would. No protocol logic here.
+import { randomBytes } from 'node:crypto'
+import { connect as connectTcp, type Socket } from 'node:net'
 import { pack, unpack } from 'msgpackr'
 import WebSocket from 'ws'
 
@@ -149,4 +151,77 @@ export async function eventually (check: () => boolean, timeoutMs = waitLimitMs)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   return true
+}
+
+/**
+ * A WebSocket opened by hand over a raw TCP socket, for what a `ws` client will not do: many frames
+ * in one TCP write, or never reading. Frames from the server are parsed with readServerFrames.
+ */
+export async function openRawSocket (port: number): Promise<{ socket: Socket, leftover: Buffer }> {
+  const socket = connectTcp(port, '127.0.0.1')
+  socket.on('error', () => { /* the test sees the close */ })
+  socket.write([
+    'GET / HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13', '', '',
+  ].join('\r\n'))
+  let received = Buffer.alloc(0)
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      received = Buffer.concat([received, chunk])
+      const end = received.indexOf('\r\n\r\n')
+      if (end < 0) return
+      socket.off('data', onData)
+      socket.pause()
+      const head = received.subarray(0, end).toString('latin1')
+      if (!head.startsWith('HTTP/1.1 101')) reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`))
+      else resolve({ socket, leftover: received.subarray(end + 4) })
+    }
+    socket.on('data', onData)
+    socket.once('close', () => reject(new Error('closed during the handshake')))
+  })
+}
+
+/** One client-to-server frame (masked, as RFC 6455 requires of clients). */
+export function clientFrame (payload: Buffer | string, binary: boolean): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload
+  const length = data.length
+  const header = length < 126 ? Buffer.alloc(2) : length < 65_536 ? Buffer.alloc(4) : Buffer.alloc(10)
+  header[0] = 0x80 | (binary ? 0x2 : 0x1)
+  if (length < 126) header[1] = 0x80 | length
+  else if (length < 65_536) {
+    header[1] = 0x80 | 126
+    header.writeUInt16BE(length, 2)
+  } else {
+    header[1] = 0x80 | 127
+    header.writeBigUInt64BE(BigInt(length), 2)
+  }
+  const mask = randomBytes(4)
+  const masked = Buffer.alloc(length)
+  for (let i = 0; i < length; i++) masked[i] = data[i]! ^ mask[i & 3]!
+  return Buffer.concat([header, mask, masked])
+}
+
+/** Splits server-to-client bytes (unmasked, unfragmented) into frames; returns the unused rest. */
+export function readServerFrames (bytes: Buffer): { frames: Array<{ opcode: number, payload: Buffer }>, rest: Buffer } {
+  const frames: Array<{ opcode: number, payload: Buffer }> = []
+  let at = 0
+  for (;;) {
+    if (bytes.length - at < 2) break
+    const opcode = bytes[at]! & 0x0f
+    let length = bytes[at + 1]! & 0x7f
+    let offset = at + 2
+    if (length === 126) {
+      if (bytes.length - at < 4) break
+      length = bytes.readUInt16BE(at + 2)
+      offset = at + 4
+    } else if (length === 127) {
+      if (bytes.length - at < 10) break
+      length = Number(bytes.readBigUInt64BE(at + 2))
+      offset = at + 10
+    }
+    if (bytes.length - offset < length) break
+    frames.push({ opcode, payload: bytes.subarray(offset, offset + length) })
+    at = offset + length
+  }
+  return { frames, rest: bytes.subarray(at) }
 }
