@@ -1,16 +1,20 @@
 import type { RuntimeErrorCode } from './schemas/env.generated.ts'
 
-/** A request the runtime refuses, with a stable code from schemas/ (RuntimeErrorCode). */
-export class CodeGymError extends Error {
-  readonly code: RuntimeErrorCode
-  /** Facts a caller can act on, sent as the error's data (e.g. the actual step count). */
+/** An error with a stable code from schemas/ and, optionally, facts a caller can act on. */
+export class CodedError<Code extends string> extends Error {
+  readonly code: Code
+  /** Sent as the error's data (e.g. the actual step count). */
   readonly data: Record<string, unknown> | undefined
-  constructor (code: RuntimeErrorCode, message: string, data?: Record<string, unknown>) {
+  constructor (code: Code, message: string, data?: Record<string, unknown>) {
     super(message)
-    this.name = 'CodeGymError'
     this.code = code
     this.data = data
   }
+}
+
+/** A request the runtime refuses, with a code from schemas/env.schema.json (RuntimeErrorCode). */
+export class CodeGymError extends CodedError<RuntimeErrorCode> {
+  override readonly name = 'CodeGymError'
 }
 
 /** An env package that cannot be loaded: a problem of the files on disk, found at start-up. */

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { WebSocket } from 'ws'
 import { codecOf, decodeFrame, encodeFrame, type Codec } from '../../src/protocol/codec.ts'
-import { closeCodes } from '../../src/server/connection.ts'
+import { closeCodes } from '../../src/protocol/constants.ts'
 import type {
   BatchOperation, BatchOutcome, ErrorObject, Event as ServerEvent, HelloParams, HelloResult, Op, Operations, RequestId,
   ResetOptions, SessionId, SessionSummary, StepResult,

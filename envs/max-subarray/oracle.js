@@ -1,11 +1,6 @@
 // Solves any task by calling tools only: Kadane's algorithm, one tool per loop step.
 module.exports = {
-  * solve () {
-    const call = function * (name, parameters = {}) {
-      const result = yield { name, parameters }
-      if (result.info.rolledBack) throw new Error(`${name} failed: ${result.observation}`)
-      return result.observation
-    }
+  * solve (start, { call }) {
     const length = yield * call('GetLength')
     let current = yield * call('GetElement', { index: 0 })
     let best = current

@@ -1,11 +1,6 @@
 // Solves any task by calling tools only: the stack scan over the whole string, with the env's stack.
 module.exports = {
-  * solve () {
-    const call = function * (name, parameters = {}) {
-      const result = yield { name, parameters }
-      if (result.info.rolledBack) throw new Error(`${name} failed: ${result.observation}`)
-      return result.observation
-    }
+  * solve (start, { call }) {
     const length = yield * call('GetLength')
     let balanced = true
     for (let index = 0; index < length; index++) {

@@ -3,26 +3,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { codecOf, decodeFrame, encodeFrame, FrameDecodeError, type Codec } from '../protocol/codec.ts'
 import { paramsValidators, validateRequest } from '../protocol/catalogue.ts'
+import { closeCodes, supportedVersions } from '../protocol/constants.ts'
 import type { Transport } from '../transport/transport.ts'
 import type { ErrorObject, HelloParams, HelloResult, Limits, RequestId } from '../schemas/protocol.generated.ts'
 import { dispatch, type ServerState } from './handlers.ts'
 import { ProtocolError, toErrorObject } from './protocol-error.ts'
 import { summarize, type Session } from './sessions.ts'
-
-/** Protocol versions this server speaks, newest last. */
-export const supportedVersions = [1] as const
-
-/** WebSocket close codes the server uses (4000-4999 are the application's own). */
-export const closeCodes = Object.freeze({
-  normal: 1000,
-  goingAway: 1001,
-  policyViolation: 1008,
-  messageTooBig: 1009,
-  unauthorized: 4001,
-  unsupportedVersion: 4002,
-  resumedElsewhere: 4003,
-  helloTimeout: 4004,
-})
 
 /** How often a paused connection checks whether its send buffer has drained. */
 const backpressurePollMs = 5

@@ -1,16 +1,9 @@
-import { CodeGymError } from '../errors.ts'
+import { CodedError } from '../errors.ts'
 import type { ErrorCode, ErrorObject, ProtocolErrorCode } from '../schemas/protocol.generated.ts'
 
 /** A request refused by the protocol layer, with a code from schemas/protocol.schema.json. */
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode
-  readonly data: Record<string, unknown> | undefined
-  constructor (code: ProtocolErrorCode, message: string, data?: Record<string, unknown>) {
-    super(message)
-    this.name = 'ProtocolError'
-    this.code = code
-    this.data = data
-  }
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
+  override readonly name = 'ProtocolError'
 }
 
 /**
@@ -18,7 +11,7 @@ export class ProtocolError extends Error {
  * else is a server bug, reported as internal_error without its details.
  */
 export function toErrorObject (error: unknown): { error: ErrorObject, internal: boolean } {
-  if (error instanceof ProtocolError || error instanceof CodeGymError) {
+  if (error instanceof CodedError) {
     const object: ErrorObject = { code: error.code as ErrorCode, message: error.message }
     if (error.data !== undefined) object.data = error.data
     return { error: object, internal: false }

@@ -7,7 +7,7 @@ import t from 'tap'
 import { errorCatalogue, ops } from '../../src/protocol/catalogue.ts'
 import { defaultSandboxPoolOptions } from '../../src/sandbox/limits.ts'
 import { envSchema, protocolDefinition, protocolSchema } from '../../src/schemas/validate.ts'
-import { closeCodes } from '../../src/server/connection.ts'
+import { closeCodes } from '../../src/protocol/constants.ts'
 import { advertisedLimits, defaultServerLimits } from '../../src/server/limits.ts'
 
 const doc = readFileSync(new URL('../../PROTOCOL.md', import.meta.url), 'utf8')

@@ -245,6 +245,16 @@
 
   // --- 5. A tool-using policy (an oracle solver): a generator that yields actions and receives
   // step results. Its module is instantiated once per episode and lives until the episode ends.
+
+  // `yield * call(name, parameters)`: takes one step and gives back its observation; a rolled-back
+  // step ends the policy with the error, since an oracle never expects one.
+  const call = function * (name, parameters = {}) {
+    const result = yield { name, parameters }
+    if (result.info.rolledBack) throw new Error(`${name} failed: ${result.observation}`)
+    return result.observation
+  }
+  const policyHelpers = freeze({ call })
+
   const installPolicy = (policySource, limitsJson) => {
     setLimits(limitsJson)
     const instantiate = moduleFactory(policySource)
@@ -256,7 +266,7 @@
         if (input.start !== undefined) {
           const solve = instantiate().solve
           if (typeof solve !== 'function') throw new Error('the policy module does not export solve()')
-          episode = solve(input.start)
+          episode = solve(input.start, policyHelpers)
           if (episode === null || typeof episode !== 'object' || typeof episode.next !== 'function') {
             throw new Error('solve() must be a generator function')
           }

@@ -1,0 +1,16 @@
+// Protocol constants that clients and the server share.
+
+/** Protocol versions this server speaks, newest last. */
+export const supportedVersions = [1] as const
+
+/** WebSocket close codes the server uses (4000-4999 are the application's own). */
+export const closeCodes = Object.freeze({
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  unauthorized: 4001,
+  unsupportedVersion: 4002,
+  resumedElsewhere: 4003,
+  helloTimeout: 4004,
+})
