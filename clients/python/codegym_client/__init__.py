@@ -1,0 +1,21 @@
+"""Python client of codegym-serve (CodeGym-TS): blocking and asyncio clients, typed errors and a
+Gymnasium-style env. See clients/python/README.md."""
+from __future__ import annotations
+
+from . import _codes
+from ._codes import *  # noqa: F401,F403 - one exception class per error code of the schema
+from ._codes import ERROR_CLASSES, ERROR_CODES, PROTOCOL_VERSIONS, ROLLBACK_CODES
+from .actions import observation_text, parse_action
+from .aio import CLOSE_CODES, AsyncCodeGymClient, ReconnectPolicy, Snapshot
+from .client import CodeGymClient
+from .errors import CodeGymClientError, CodeGymError, ConnectionClosedError, RequestTimeoutError, error_from_wire
+from .gym import CodeGymEnv
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncCodeGymClient", "CodeGymClient", "CodeGymEnv", "ReconnectPolicy", "Snapshot", "CLOSE_CODES",
+    "CodeGymClientError", "CodeGymError", "ConnectionClosedError", "RequestTimeoutError", "error_from_wire",
+    "ERROR_CLASSES", "ERROR_CODES", "PROTOCOL_VERSIONS", "ROLLBACK_CODES", "parse_action", "observation_text",
+    *_codes.__all__,
+]
