@@ -4,8 +4,9 @@ import { hideBin } from 'yargs/helpers'
 import { envsCommand } from './envs.ts'
 import { failHandler } from './fail.ts'
 import { serveCommand } from './serve.ts'
+import { benchCommand } from './bench.ts'
 
-const cli = serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym')))
+const cli = benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym'))))
 
 await cli
   .demandCommand(1, 'name a command')

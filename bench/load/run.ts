@@ -1,0 +1,270 @@
+// Load benchmark of codegym-serve, with its baselines measured in the same run:
+//   - echo: a bare `ws` + MessagePack server answering the same request shapes (the transport's ceiling)
+//   - in-process: the same tool called directly in this process, no sandbox, no network (the compute's ceiling)
+//   - full stack: codegym-serve (started here, or --url) with real episodes, every response checked
+//   - half peak: the full stack paced at half its measured peak rate, for latency under normal load
+//   - idle: many live idle sessions, for memory per session
+//   - sweep (--sweep): throughput and memory per session across session counts, drawn as an SVG
+// Writes result.json, summary.md (and sweep.svg) to --out-dir; prints the JSON on stdout.
+// See bench/README.md. `codegym bench` and `npm run bench` run this.
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { mergeReports, markdownSummary, sweepChart, type PhaseResult, type SweepPoint } from './report.ts'
+import { processTreeUsage } from './processes.ts'
+import type { BenchTask, GeneratorConfig, GeneratorMessage, GeneratorReport, StepMix } from './types.ts'
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+const generatorEntry = fileURLToPath(new URL('./generator.ts', import.meta.url))
+const echoEntry = fileURLToPath(new URL('./echo-server.ts', import.meta.url))
+const serveEntry = join(repoRoot, 'bin/codegym-serve.js')
+const benchEnvDir = join(repoRoot, 'envs/max-subarray')
+
+export interface LoadOptions {
+  quick: boolean
+  url: string | undefined
+  sessions: number
+  connections: number
+  processes: number
+  durationS: number
+  warmupS: number
+  mix: StepMix
+  idleSessions: number
+  sweep: boolean
+  outDir: string
+  command: string
+}
+
+export const defaultMix: StepMix = { valid: 0.8, fail: 0.1, observe: 0.09, done: 0.01 }
+
+/** Sessions one connection may hold at most on a default server (maxSessionsPerConnection). */
+const sessionsPerIdleConnection = 60_000
+
+function loadTasks (): BenchTask[] {
+  return readFileSync(join(benchEnvDir, 'tasks.jsonl'), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => {
+    const task = JSON.parse(line) as { id: string, config: { values: number[] } }
+    return { id: task.id, values: task.config.values, answer: maxSubarraySum(task.config.values) }
+  })
+}
+
+// Kadane's algorithm, independent of the env's own reference solution.
+function maxSubarraySum (values: number[]): number {
+  let best = -Infinity
+  let current = 0
+  for (const value of values) {
+    current = Math.max(value, current + value)
+    best = Math.max(best, current)
+  }
+  return best
+}
+
+interface Started { url: string, process: ChildProcess }
+
+/** Starts a child process and waits for the line on `stream` that gives its URL. */
+async function startServer (command: string[], urlFrom: (line: string) => string | undefined, stream: 'stdout' | 'stderr'): Promise<Started> {
+  const child = spawn(process.execPath, command, { stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'inherit'] })
+  const lines = createInterface({ input: child[stream]! })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code} before listening`)))
+    lines.on('line', (line) => {
+      const found = urlFrom(line)
+      if (found !== undefined) resolve(found)
+    })
+  })
+  return { url, process: child }
+}
+
+const parseJsonLine = (line: string): Record<string, unknown> | undefined => {
+  try {
+    return JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+
+/** Runs `processes` generator processes on one config (sessions and connections split among them). */
+async function generate (config: Omit<GeneratorConfig, 'seed'>, processes: number, onHolding?: (sessions: number) => Promise<void>): Promise<GeneratorReport[]> {
+  const children = Array.from({ length: processes }, () => fork(generatorEntry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+  let holding = 0
+  let holdingSessions = 0
+  const reports = children.map((child, index) => new Promise<GeneratorReport>((resolve, reject) => {
+    child.on('message', (message: GeneratorMessage) => {
+      if (message.kind === 'report') resolve(message.report)
+      else if (message.kind === 'failed') reject(new Error(`generator ${index}: ${message.message}`))
+      else if (message.kind === 'holding') {
+        holdingSessions += message.sessions
+        if (++holding === processes) {
+          void (onHolding?.(holdingSessions) ?? Promise.resolve()).then(() => { for (const each of children) each.send('release') })
+        }
+      }
+    })
+    child.once('exit', (code) => { if (code !== 0) reject(new Error(`generator ${index} exited with ${code}`)) })
+  }))
+  children.forEach((child, index) => {
+    const share = (total: number): number => Math.floor(total / processes) + (index < total % processes ? 1 : 0)
+    child.send({
+      ...config,
+      sessions: share(config.sessions),
+      connections: Math.max(1, share(config.connections)),
+      ratePerSecond: config.ratePerSecond / processes,
+      seed: 1000 * (index + 1),
+    } satisfies GeneratorConfig)
+  })
+  return Promise.all(reports)
+}
+
+class WrongAnswers extends Error {}
+
+function checked (reports: GeneratorReport[], phase: string): PhaseResult {
+  const wrong = reports.reduce((sum, report) => sum + report.wrong, 0)
+  if (wrong > 0) {
+    const first = reports.find((report) => report.firstWrong !== undefined)?.firstWrong
+    throw new WrongAnswers(`${phase}: ${wrong} wrong responses, the first: ${first}`)
+  }
+  return mergeReports(reports)
+}
+
+// The compute's ceiling: the bench's tool, called directly, with the JSON round trips of a step.
+function inProcessBaseline (tasks: BenchTask[], durationMs: number): { stepsPerSecond: number } {
+  const source = readFileSync(join(benchEnvDir, 'env.js'), 'utf8')
+  const module = { exports: {} as { reset: (config: object) => unknown, tools: Record<string, (state: unknown, parameters: unknown) => unknown> } }
+  new Function('module', 'exports', '"use strict";\n' + source)(module, module.exports)
+  const env = module.exports
+  const task = tasks[tasks.length - 1]!
+  let state = JSON.stringify(env.reset({ values: task.values }))
+  let steps = 0
+  const started = performance.now()
+  while (performance.now() - started < durationMs) {
+    for (let i = 0; i < 1000; i++) {
+      const index = steps % task.values.length
+      const parameters = JSON.parse(JSON.stringify({ index })) as unknown
+      const live = JSON.parse(state) as unknown
+      const observation = env.tools.GetElement!(live, parameters)
+      state = JSON.stringify(live)
+      if (JSON.parse(JSON.stringify(observation)) !== task.values[index]) throw new WrongAnswers('in-process baseline gave a wrong element')
+      steps++
+    }
+  }
+  return { stepsPerSecond: Math.round(steps / ((performance.now() - started) / 1000)) }
+}
+
+function gitCommit (): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+function log (message: string): void {
+  process.stderr.write(`[bench] ${message}\n`)
+}
+
+export async function runLoadBench (options: LoadOptions): Promise<Record<string, unknown>> {
+  const tasks = loadTasks()
+  const phaseConfig = (mode: GeneratorConfig['mode'], url: string, sessions: number, connections: number, ratePerSecond = 0): Omit<GeneratorConfig, 'seed'> => ({
+    mode, url, sessions, connections, mix: options.mix, warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, ratePerSecond, tasks,
+  })
+
+  log('in-process baseline')
+  const inProcess = inProcessBaseline(tasks, options.quick ? 300 : 2000)
+
+  log('echo baseline')
+  const echo = await startServer([echoEntry], (line) => parseJsonLine(line)?.url as string | undefined, 'stdout')
+  let echoResult: PhaseResult
+  try {
+    echoResult = checked(await generate(phaseConfig('echo', echo.url, options.sessions, options.connections), options.processes), 'echo')
+  } finally {
+    await stop(echo.process)
+  }
+
+  const server = options.url === undefined
+    ? await startServer([serveEntry, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'], (line) => {
+      const record = parseJsonLine(line)
+      return record?.msg === 'listening' ? record.url as string : undefined
+    }, 'stderr')
+    : undefined
+  const url = options.url ?? server!.url
+  const serverPid = server?.process.pid
+  try {
+    log(`full stack: ${options.sessions} sessions over ${options.connections} connections, ${options.processes} generator process(es)`)
+    const before = serverPid === undefined ? undefined : processTreeUsage(serverPid)
+    const fullStackReports = await generate(phaseConfig('steps', url, options.sessions, options.connections), options.processes)
+    const after = serverPid === undefined ? undefined : processTreeUsage(serverPid)
+    const fullStack = checked(fullStackReports, 'full stack')
+    const totalSeconds = options.durationS + options.warmupS
+    const serverUsage = before === undefined || after === undefined
+      ? undefined
+      : { cpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / totalSeconds) * 100), rssBytes: after.rssBytes, processes: after.processes }
+
+    log(`half peak: ${Math.round(fullStack.requestsPerSecond / 2)} requests/s`)
+    const halfPeak = checked(await generate(phaseConfig('steps', url, options.sessions, options.connections, fullStack.requestsPerSecond / 2), options.processes), 'half peak')
+
+    const sweep: SweepPoint[] = []
+    if (options.sweep) {
+      for (const sessions of options.quick ? [16, 64] : [64, 256, 1024, 4096, 16_384]) {
+        const connections = Math.min(options.connections, sessions)
+        log(`sweep: ${sessions} sessions`)
+        const rssBefore = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
+        let rssHeld = 0
+        const phase = checked(await generate({ ...phaseConfig('steps', url, sessions, connections), durationMs: (options.quick ? 0.5 : 3) * 1000 }, options.processes), `sweep ${sessions}`)
+        rssHeld = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
+        sweep.push({ sessions, connections, stepsPerSecond: phase.requestsPerSecond, p99Ms: phase.latencyMs.p99, serverRssBytesPerSession: Math.max(0, Math.round((rssHeld - rssBefore) / sessions)) })
+      }
+    }
+
+    log(`idle: ${options.idleSessions} sessions`)
+    let idle: { sessions: number, bytesPerSession: number, rssBeforeBytes: number, rssAfterBytes: number } | undefined
+    if (serverPid !== undefined) {
+      const rssBeforeBytes = processTreeUsage(serverPid).rssBytes
+      const idleConnections = Math.max(options.processes, Math.ceil(options.idleSessions / sessionsPerIdleConnection))
+      await generate(phaseConfig('idle', url, options.idleSessions, idleConnections), options.processes, async (held) => {
+        const rssAfterBytes = processTreeUsage(serverPid).rssBytes
+        idle = { sessions: held, bytesPerSession: Math.round((rssAfterBytes - rssBeforeBytes) / held), rssBeforeBytes, rssAfterBytes }
+      })
+    }
+
+    const ratioToEcho = Number((fullStack.requestsPerSecond / echoResult.requestsPerSecond).toFixed(3))
+    const targets = [
+      { name: 'full stack at 4,096 sessions / echo baseline (messages/s)', value: ratioToEcho, limit: '≥ 0.3', met: ratioToEcho >= 0.3 && options.sessions === 4096 },
+      { name: 'p99 step latency at half of peak load (ms)', value: halfPeak.latencyMs.p99, limit: '< 5', met: halfPeak.latencyMs.p99 < 5 },
+      ...(idle === undefined ? [] : [{ name: 'idle live sessions held in one server process', value: idle.sessions, limit: '≥ 100,000', met: idle.sessions >= 100_000 }]),
+    ]
+    const cpus = os.cpus()
+    const result = {
+      command: options.command,
+      gitCommit: gitCommit(),
+      quick: options.quick,
+      node: process.version,
+      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}` },
+      settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', url: options.url ?? 'started here' },
+      baselines: { echo: echoResult, inProcess },
+      fullStack: { ...fullStack, ratioToEcho, ratioToInProcess: Number((fullStack.requestsPerSecond / inProcess.stepsPerSecond).toFixed(3)), server: serverUsage },
+      halfPeak,
+      idle,
+      sweep: options.sweep ? sweep : undefined,
+      targets,
+      correctness: { responsesChecked: echoResult.checked + fullStack.checked + halfPeak.checked, wrong: 0 },
+    }
+    mkdirSync(options.outDir, { recursive: true })
+    writeFileSync(join(options.outDir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
+    writeFileSync(join(options.outDir, 'summary.md'), markdownSummary(result))
+    if (options.sweep) writeFileSync(join(options.outDir, 'sweep.svg'), await sweepChart(sweep, idle))
+    log(`wrote ${options.outDir}`)
+    return result
+  } finally {
+    if (server !== undefined) await stop(server.process)
+  }
+}
+
+export { WrongAnswers }

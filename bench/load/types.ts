@@ -1,0 +1,45 @@
+// Messages between bench/load/run.ts and its generator processes.
+
+/** Relative weights of the kinds of step a session takes. */
+export interface StepMix {
+  /** a tool call that succeeds (GetElement in range) */
+  valid: number
+  /** a tool call that fails and is rolled back (GetElement out of range) */
+  fail: number
+  /** the built-in Observe */
+  observe: number
+  /** Done with the right answer, then a reset of the session */
+  done: number
+}
+
+export interface BenchTask { id: string, values: number[], answer: number }
+
+export interface GeneratorConfig {
+  mode: 'steps' | 'echo' | 'idle'
+  url: string
+  connections: number
+  sessions: number
+  mix: StepMix
+  warmupMs: number
+  durationMs: number
+  /** Requests per second this process sends in all; 0 for as fast as answers come back. */
+  ratePerSecond: number
+  seed: number
+  tasks: BenchTask[]
+}
+
+export interface GeneratorReport {
+  seconds: number
+  requests: number
+  latenciesMs: Float64Array
+  errors: Record<string, number>
+  rollbacks: number
+  checked: number
+  wrong: number
+  firstWrong: string | undefined
+}
+
+export type GeneratorMessage =
+  | { kind: 'report', report: GeneratorReport }
+  | { kind: 'failed', message: string }
+  | { kind: 'holding', sessions: number }

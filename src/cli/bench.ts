@@ -1,0 +1,50 @@
+// `codegym bench`: the load benchmark of codegym-serve against its baselines (bench/load/).
+import type { Argv } from 'yargs'
+import { defaultMix, runLoadBench } from '../../bench/load/run.ts'
+import type { StepMix } from '../../bench/load/types.ts'
+
+function parseMix (text: string): StepMix {
+  const mix = { ...defaultMix }
+  for (const part of text.split(',')) {
+    const [kind, weight] = part.split('=')
+    if (kind === undefined || !(kind in mix) || weight === undefined || !(Number(weight) >= 0)) {
+      throw new Error(`--mix takes kind=weight pairs for ${Object.keys(mix).join(', ')}; got ${JSON.stringify(part)}`)
+    }
+    mix[kind as keyof StepMix] = Number(weight)
+  }
+  const total = Object.values(mix).reduce((sum, weight) => sum + weight, 0)
+  for (const kind of Object.keys(mix) as Array<keyof StepMix>) mix[kind] /= total
+  return mix
+}
+
+export function benchCommand<T> (cli: Argv<T>): Argv<T> {
+  return cli.command('bench', 'load-test codegym-serve against the echo and in-process baselines', (bench) => bench
+    .option('quick', { type: 'boolean', default: false, describe: 'a few seconds, small counts (CI); still checks every response' })
+    .option('url', { type: 'string', describe: 'a running server to test instead of starting one (no server CPU/RSS then)' })
+    .option('sessions', { type: 'number', describe: 'concurrent sessions, one request in flight each (default 4096; quick 256)' })
+    .option('connections', { type: 'number', default: 16, describe: 'WebSocket connections, sessions spread over them' })
+    .option('processes', { type: 'number', default: 1, describe: 'load generator processes' })
+    .option('duration-s', { type: 'number', describe: 'measured seconds per phase (default 10; quick 1)' })
+    .option('warmup-s', { type: 'number', describe: 'unmeasured seconds before each phase (default 2; quick 0.5)' })
+    .option('mix', { type: 'string', default: Object.entries(defaultMix).map(([kind, weight]) => `${kind}=${weight}`).join(','), describe: 'step mix: valid, fail (rolled back), observe, done' })
+    .option('idle-sessions', { type: 'number', describe: 'idle sessions to hold for memory per session (default 100000; quick 2000)' })
+    .option('sweep', { type: 'boolean', default: false, describe: 'also sweep session counts and draw sweep.svg' })
+    .option('out-dir', { type: 'string', default: 'bench/out/load', describe: 'where result.json, summary.md and sweep.svg go' }),
+  async (args) => {
+    const result = await runLoadBench({
+      quick: args.quick,
+      url: args.url,
+      sessions: args.sessions ?? (args.quick ? 256 : 4096),
+      connections: args.connections,
+      processes: args.processes,
+      durationS: args.durationS ?? (args.quick ? 1 : 10),
+      warmupS: args.warmupS ?? (args.quick ? 0.5 : 2),
+      mix: parseMix(args.mix),
+      idleSessions: args.idleSessions ?? (args.quick ? 2000 : 100_000),
+      sweep: args.sweep,
+      outDir: args.outDir,
+      command: `codegym ${process.argv.slice(2).join(' ')}`,
+    })
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+  })
+}
