@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs'
+import { checkNames, checkPackages, formatReports, type CheckName } from '../env/checker.ts'
+import { corpusStats, formatStats, formatStatsMarkdown } from '../env/corpus-stats.ts'
 import { Runtime, bundledEnvsDir } from '../env/runtime.ts'
 
 export function envsOption<T> (cli: Argv<T>) {
@@ -28,5 +30,42 @@ export function envsCommand<T> (cli: Argv<T>): Argv<T> {
         const spec = runtime.spec(args.id)
         console.log(JSON.stringify({ ...spec.manifest, tools: spec.tools, tasks: [...spec.tasks.keys()] }, null, 2))
       }))
+    .command('check [env..]', 'run the env checker on every env, or on those named (id or folder name); exits 1 if any check fails',
+      (check) => envsOption(check)
+        .positional('env', { type: 'string', array: true, default: [] as string[], describe: 'envs to check (default: all)' })
+        .option('seeds', { type: 'number', default: 3, describe: 'generated tasks per difficulty the oracle must solve (seeds 1..N); also wrong answers and random episodes' })
+        .option('check', { type: 'string', array: true, choices: checkNames, describe: 'run only these checks' })
+        .option('concurrency', { type: 'number', default: 4, describe: 'envs checked at once' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the reports as JSON' }),
+      async (args) => {
+        const { reports } = await checkPackages(args.envs, args.env, checkOptions(args))
+        console.log(args.json ? JSON.stringify({ ok: reports.every((report) => report.ok), reports }, null, 2) : formatReports(reports))
+        if (!reports.every((report) => report.ok)) process.exitCode = 1
+      })
+    .command('stats', 'corpus statistics: envs, task configs, tools per env, oracle steps per task, categories, difficulties',
+      (stats) => envsOption(stats)
+        .option('seeds', { type: 'number', default: 3, describe: 'generated tasks per difficulty, as in `envs check`' })
+        .option('concurrency', { type: 'number', default: 4, describe: 'envs run at once' })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+        .option('markdown', { type: 'boolean', default: false, describe: 'print the tables of the Corpus section in envs/README.md' })
+        .conflicts('json', 'markdown'),
+      async (args) => {
+        const { reports, specs } = await checkPackages(args.envs, [], { ...checkOptions(args), checks: ['oracle'] })
+        const stats = corpusStats(specs, reports, args.seeds)
+        console.log(args.json ? JSON.stringify(stats, null, 2) : args.markdown ? formatStatsMarkdown(stats) : formatStats(stats))
+        const unsolved = reports.filter((report) => !report.ok).map((report) => report.envId)
+        if (unsolved.length > 0) {
+          console.error(`codegym: the oracle failed on ${unsolved.join(', ')}; run \`codegym envs check\``)
+          process.exitCode = 1
+        }
+      })
     .demandCommand(1, 'name an envs command'))
+}
+
+function checkOptions (args: { seeds: number, concurrency: number, check?: string[] }): { seeds: number, concurrency: number, checks?: CheckName[] } {
+  if (!Number.isInteger(args.seeds) || args.seeds < 1) throw new Error('--seeds must be a positive integer')
+  if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency must be a positive integer')
+  const options: { seeds: number, concurrency: number, checks?: CheckName[] } = { seeds: args.seeds, concurrency: args.concurrency }
+  if (args.check !== undefined && args.check.length > 0) options.checks = args.check as CheckName[]
+  return options
 }
