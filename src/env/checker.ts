@@ -504,7 +504,9 @@ class EnvChecker {
       const what = `${difficulty} seed ${seed}`
       let played: PlayedEpisode
       try {
-        played = await playEpisode(episode, reset, randomPolicy(this.#spec, seed, doneAfter === undefined ? {} : { doneAfter }))
+        const policy = randomPolicy(this.#spec, seed, doneAfter === undefined ? {} : { doneAfter })
+        // The first env failure is the finding; playing on would only add more (a looping tool costs its whole time limit each time).
+        played = await playEpisode(episode, reset, { start: policy.start, next: (result) => isEnvFailure(result) ? { finished: true } : policy.next(result) })
       } catch (error) {
         findings.add(`${what}: the episode failed: ${messageOf(error)}`)
         continue

@@ -1,88 +1,15 @@
-// Snapshots, restores and forks continue exactly like the original, for every bundled env;
-// restore refuses bytes that are not a snapshot this runtime wrote.
+// Restore refuses bytes that are not a snapshot this runtime wrote. That snapshots, restores and
+// forks continue exactly like the original is checked for every bundled env by the env checker
+// (test/env/checker.test.ts, the snapshot check).
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
 import { plainPackr, plainUnpackr } from '../../src/plain-data.ts'
 import type { Snapshot } from '../../src/schemas/env.generated.ts'
-import { oraclePolicy, playRecorded } from '../helpers/policies.ts'
 
 const runtime = await Runtime.create({ sandbox: { workers: 2 } })
 t.teardown(() => runtime.close())
 
 const decode = (bytes: Uint8Array): Snapshot => plainUnpackr.unpack(bytes) as Snapshot
-
-for (const envId of runtime.envIds()) {
-  const spec = runtime.spec(envId)
-  await t.test(envId, async (t) => {
-    const oracle = oraclePolicy(spec)
-    t.teardown(() => oracle.dispose())
-    const options = { seed: 4242, difficulty: spec.manifest.difficulties.at(-1) }
-    const { episode: reference, ...reset } = await runtime.reset(envId, options)
-    const { actions } = await playRecorded(reference, reset, oracle)
-    t.ok(actions.length >= 4, 'the oracle took several actions')
-
-    await t.test('mid-episode: restore and fork continue like the original', async (t) => {
-      const { episode: original } = await runtime.reset(envId, options)
-      const half = Math.floor(actions.length / 2)
-      for (const action of actions.slice(0, half)) await original.step(action)
-      const bytes = await original.snapshot()
-      const restored = runtime.restore(bytes)
-      const forked = await original.fork()
-      for (const copy of [restored, forked]) {
-        t.equal(copy.committedState, original.committedState)
-        t.equal(copy.stepCount, half)
-        t.equal(copy.status, 'running')
-        t.equal(copy.envId, envId)
-        t.equal(copy.seed, original.seed)
-        t.equal(copy.difficulty, original.difficulty)
-        t.equal(copy.maxSteps, original.maxSteps)
-      }
-      t.same(await restored.observe(), await original.observe())
-      for (const action of actions.slice(half)) {
-        const [a, b, c] = await Promise.all([original.step(action), restored.step(action), forked.step(action)])
-        t.same(b, a, 'the restored episode answers like the original')
-        t.same(c, a, 'the fork answers like the original')
-        t.equal(restored.committedState, original.committedState)
-        t.equal(forked.committedState, original.committedState)
-      }
-      t.equal(original.status, 'terminated')
-      t.equal(restored.status, 'terminated')
-      t.equal(forked.status, 'terminated')
-      t.same(decode(await restored.snapshot()), decode(await original.snapshot()))
-    })
-
-    await t.test('copies are independent', async (t) => {
-      const { episode: original } = await runtime.reset(envId, options)
-      await original.step(actions[0])
-      const forked = await original.fork()
-      const restored = runtime.restore(await original.snapshot())
-      const before = original.committedState
-      await forked.step(actions.at(-1))
-      for (const action of actions.slice(1, 4)) await restored.step(action)
-      t.equal(original.committedState, before, 'the original did not move')
-      t.equal(original.stepCount, 1)
-      t.equal(original.status, 'running')
-      forked.close()
-      t.equal(original.status, 'running', 'closing a fork leaves the original open')
-    })
-
-    await t.test('an ended episode restores as ended', async (t) => {
-      for (const end of ['terminated', 'truncated'] as const) {
-        const { episode } = await runtime.reset(envId, end === 'truncated' ? { ...options, maxSteps: 2 } : options)
-        if (end === 'terminated') await episode.step(actions.at(-1))
-        else for (const action of actions.slice(0, 2)) await episode.step(action)
-        t.equal(episode.status, end)
-        const restored = runtime.restore(await episode.snapshot())
-        t.equal(restored.status, end)
-        t.equal(restored.stepCount, episode.stepCount)
-        await t.rejects(restored.step(actions[0]), { code: 'episode_ended' })
-        t.same(await restored.observe(), await episode.observe())
-        const forked = await episode.fork()
-        t.equal(forked.status, end)
-      }
-    })
-  })
-}
 
 await t.test('restore refuses what is not a snapshot', async (t) => {
   const envId = runtime.envIds()[0]!
