@@ -57,6 +57,7 @@ function generate (rng, difficulty) {
 
 function reset (config) {
   if (config.values.some((value, i) => i > 0 && value < config.values[i - 1])) throw new Error('the values must be sorted in non-decreasing order')
+  if (pairsFor(config.values, config.target).length > 1) throw new Error('more than one pair of positions adds up to the target')
   return { values: config.values, target: config.target, left: 0, right: config.values.length - 1 }
 }
 
