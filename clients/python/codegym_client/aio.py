@@ -465,7 +465,9 @@ class AsyncCodeGymClient:
     async def _open(self) -> _Connection:
         ws = await websockets.connect(self.url, compression=None, open_timeout=self._open_timeout,
                                       max_size=self._max_frame_bytes)
-        conn = _Connection(ws, self._on_frame, self._on_transport_closed)
+        # Looked up per frame, not bound once, so a subclass or a test may wrap _on_frame.
+        conn = _Connection(ws, lambda c, frame: self._on_frame(c, frame),
+                           lambda c, code, reason: self._on_transport_closed(c, code, reason))
         self._conn = conn
         return conn
 
@@ -554,6 +556,11 @@ class AsyncCodeGymClient:
                 self._settle(pending, error=lost)
         if self._state != "open":
             return  # connecting: the handshake fails; reconnecting: the loop goes on
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the loop is gone (shut down with the client still open)
+            self._state = "closed"
+            return
         if self._reconnect is None or code in _FINAL_CLOSE_CODES:
             asyncio.ensure_future(self._finish(code, reason))
             return
