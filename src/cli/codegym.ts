@@ -3,10 +3,11 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { envsCommand } from './envs.ts'
 import { failHandler } from './fail.ts'
+import { playCommands } from './play.ts'
 import { serveCommand } from './serve.ts'
 import { benchCommand } from './bench.ts'
 
-const cli = benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym'))))
+const cli = playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym')))))
 
 await cli
   .demandCommand(1, 'name a command')

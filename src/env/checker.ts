@@ -572,6 +572,12 @@ export async function checkEnvs (runtime: Runtime, envIds: readonly string[], op
   return reports
 }
 
+/** Whether a name a person typed names an env: its id, its folder, or its id without the prefix (and version). */
+export function envNameMatches (name: string, id: string, dir: string): boolean {
+  const short = id.replace(/^[^/]*\//, '')
+  return name === id || name === basename(dir) || name === short || name === short.replace(/-v\d+$/, '')
+}
+
 export interface CheckPackagesResult {
   reports: EnvCheckReport[]
   /** The envs that loaded, with their specs (for statistics). */
@@ -597,8 +603,7 @@ export async function checkPackages (envDirs: readonly string[], names: readonly
       }
     }
   }
-  const matches = (name: string, id: string, dir: string): boolean =>
-    name === id || name === basename(dir) || name === id.replace(/^[^/]*\//, '') || name === id.replace(/^[^/]*\//, '').replace(/-v\d+$/, '')
+  const matches = envNameMatches
   for (const name of names) {
     if (!loaded.some((spec) => matches(name, spec.manifest.id, spec.dir)) && !failed.some((report) => matches(name, report.envId, report.dir))) {
       throw new CodeGymError('unknown_env', `no env ${JSON.stringify(name)} in ${envDirs.join(', ')}`)
