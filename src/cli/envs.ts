@@ -47,8 +47,7 @@ export function envsCommand<T> (cli: Argv<T>): Argv<T> {
         .option('seeds', { type: 'number', default: 3, describe: 'generated tasks per difficulty, as in `envs check`' })
         .option('concurrency', { type: 'number', default: 4, describe: 'envs run at once' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-        .option('markdown', { type: 'boolean', default: false, describe: 'print the tables of the Corpus section in envs/README.md' })
-        .conflicts('json', 'markdown'),
+        .option('markdown', { type: 'boolean', default: false, describe: 'print the tables of the Corpus section in envs/README.md' }),
       async (args) => {
         const { reports, specs } = await checkPackages(args.envs, [], { ...checkOptions(args), checks: ['oracle'] })
         const stats = corpusStats(specs, reports, args.seeds)
