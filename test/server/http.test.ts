@@ -4,8 +4,9 @@ import { pino } from 'pino'
 import t from 'tap'
 import { CodeGymServer } from '../../src/server/server.ts'
 import { RawClient } from '../helpers/wire.ts'
+import { exampleEnvDirs } from '../helpers/envs.ts'
 
-const server = await CodeGymServer.start({ port: 0, sandbox: { workers: 1 }, limits: { resumeTtlMs: 0 }, logger: pino({ level: 'silent' }) })
+const server = await CodeGymServer.start({ port: 0, envDirs: exampleEnvDirs, sandbox: { workers: 1 }, limits: { resumeTtlMs: 0 }, logger: pino({ level: 'silent' }) })
 t.teardown(() => server.close())
 const base = `http://127.0.0.1:${server.address.port}`
 

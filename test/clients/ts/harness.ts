@@ -4,12 +4,13 @@ import { CodeGymServer, type ServerOptions } from '../../../src/server/server.ts
 import { createMemoryTransportPair } from '../../../src/transport/memory.ts'
 import type { Transport } from '../../../src/transport/transport.ts'
 import { connectWebSocket, type TransportFactory } from '../../../clients/ts/client.ts'
+import { exampleEnvDirs } from '../../helpers/envs.ts'
 
 export const maxSubarray = 'codegym/max-subarray-v1'
 export const validBrackets = 'codegym/valid-brackets-v1'
 
 export function startServer (options: ServerOptions = {}): Promise<CodeGymServer> {
-  return CodeGymServer.start({ port: 0, sandbox: { workers: 1 }, logger: pino({ level: 'silent' }), ...options })
+  return CodeGymServer.start({ port: 0, envDirs: exampleEnvDirs, sandbox: { workers: 1 }, logger: pino({ level: 'silent' }), ...options })
 }
 
 export type Via = 'websocket' | 'memory'
