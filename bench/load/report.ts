@@ -62,29 +62,30 @@ export interface SweepPoint {
   serverRssBytesPerSession: number
 }
 
-/** Throughput and memory per session against the number of sessions, one SVG. */
-export async function sweepChart (points: SweepPoint[], idle: { sessions: number, bytesPerSession: number } | undefined): Promise<string> {
-  const rows = [
-    ...points.map((point) => ({ sessions: point.sessions, metric: 'steps/s (stepping)', value: point.stepsPerSecond })),
-    ...points.map((point) => ({ sessions: point.sessions, metric: 'server RSS bytes per session (stepping)', value: point.serverRssBytesPerSession })),
-    ...(idle === undefined ? [] : [{ sessions: idle.sessions, metric: 'server RSS bytes per session (idle)', value: idle.bytesPerSession }]),
+/** Throughput and memory per session against sessions, and throughput against connections: one SVG. */
+export async function sweepChart (points: SweepPoint[], connectionPoints: SweepPoint[], idle: { sessions: number, bytesPerSession: number } | undefined): Promise<string> {
+  const bySessions = [
+    ...points.map((point) => ({ x: point.sessions, metric: 'steps/s while stepping', value: point.stepsPerSecond })),
+    ...points.map((point) => ({ x: point.sessions, metric: 'server RSS bytes per session, stepping', value: point.serverRssBytesPerSession })),
+    ...(idle === undefined ? [] : [{ x: idle.sessions, metric: 'server RSS bytes per session, idle', value: idle.bytesPerSession }]),
   ]
+  const byConnections = connectionPoints.map((point) => ({ x: point.connections, metric: `steps/s at ${point.sessions} sessions`, value: point.stepsPerSecond }))
+  const panel = (rows: Array<{ x: number, metric: string, value: number }>, xTitle: string) => ({
+    data: { values: rows },
+    width: 520,
+    height: 200,
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative' as const, scale: { type: 'log' as const }, title: xTitle },
+      y: { field: 'value', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'value (log scale)' },
+      color: { field: 'metric', type: 'nominal' as const, legend: { orient: 'bottom' as const, columns: 1, title: null } },
+    },
+  })
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'codegym-serve: throughput and memory per session against concurrency',
-    data: { values: rows },
-    facet: { row: { field: 'metric', type: 'nominal', title: null } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 520,
-      height: 180,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'sessions', type: 'quantitative', scale: { type: 'log' }, title: 'concurrent sessions (log scale)' },
-        y: { field: 'value', type: 'quantitative', title: null },
-        color: { field: 'metric', type: 'nominal', legend: null },
-      },
-    },
+    vconcat: [panel(bySessions, 'concurrent sessions (log scale)'), panel(byConnections, 'connections (log scale)')],
+    resolve: { scale: { color: 'independent' } },
   }
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
   return view.toSVG()
@@ -101,6 +102,7 @@ export function markdownSummary (result: Record<string, unknown> & {
   halfPeak?: PhaseResult
   idle?: { sessions: number, bytesPerSession: number, rssBeforeBytes: number, rssAfterBytes: number }
   sweep?: SweepPoint[]
+  connectionSweep?: SweepPoint[]
   targets: Array<{ name: string, value: number, limit: string, met: boolean }>
 }): string {
   const lines = [
@@ -127,7 +129,7 @@ export function markdownSummary (result: Record<string, unknown> & {
   }
   if (result.sweep !== undefined && result.sweep.length > 0) {
     lines.push('', '| sessions | connections | steps/s | p99 ms | server RSS bytes/session |', '| ---: | ---: | ---: | ---: | ---: |')
-    for (const point of result.sweep) lines.push(`| ${formatInteger(point.sessions)} | ${point.connections} | ${formatInteger(point.stepsPerSecond)} | ${point.p99Ms} | ${formatInteger(point.serverRssBytesPerSession)} |`)
+    for (const point of [...result.sweep, ...result.connectionSweep ?? []]) lines.push(`| ${formatInteger(point.sessions)} | ${point.connections} | ${formatInteger(point.stepsPerSecond)} | ${point.p99Ms} | ${formatInteger(point.serverRssBytesPerSession)} |`)
     lines.push('', '![throughput and memory per session](sweep.svg)')
   }
   lines.push('', '| target | value | limit | met |', '| --- | ---: | --- | --- |')

@@ -4,7 +4,8 @@
 //   - full stack: codegym-serve (started here, or --url) with real episodes, every response checked
 //   - half peak: the full stack paced at half its measured peak rate, for latency under normal load
 //   - idle: many live idle sessions, for memory per session
-//   - sweep (--sweep): throughput and memory per session across session counts, drawn as an SVG
+//   - sweep (--sweep): throughput and memory per session across session counts, and throughput
+//     across connection counts, drawn as an SVG
 // Writes result.json, summary.md (and sweep.svg) to --out-dir; prints the JSON on stdout.
 // See bench/README.md. `codegym bench` and `npm run bench` run this.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
@@ -211,15 +212,20 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
     const halfPeak = checked(await generate(phaseConfig('steps', url, options.sessions, options.connections, fullStack.requestsPerSecond / 2), options.processes), 'half peak')
 
     const sweep: SweepPoint[] = []
+    const connectionSweep: SweepPoint[] = []
     if (options.sweep) {
-      for (const sessions of options.quick ? [16, 64] : [64, 256, 1024, 4096, 16_384]) {
-        const connections = Math.min(options.connections, sessions)
-        log(`sweep: ${sessions} sessions`)
+      const sweepPoint = async (sessions: number, connections: number): Promise<SweepPoint> => {
+        log(`sweep: ${sessions} sessions over ${connections} connections`)
         const rssBefore = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
-        let rssHeld = 0
-        const phase = checked(await generate({ ...phaseConfig('steps', url, sessions, connections), durationMs: (options.quick ? 0.5 : 3) * 1000 }, options.processes), `sweep ${sessions}`)
-        rssHeld = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
-        sweep.push({ sessions, connections, stepsPerSecond: phase.requestsPerSecond, p99Ms: phase.latencyMs.p99, serverRssBytesPerSession: Math.max(0, Math.round((rssHeld - rssBefore) / sessions)) })
+        const phase = checked(await generate({ ...phaseConfig('steps', url, sessions, connections), durationMs: (options.quick ? 0.5 : 3) * 1000 }, options.processes), `sweep ${sessions}/${connections}`)
+        const rssHeld = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
+        return { sessions, connections, stepsPerSecond: phase.requestsPerSecond, p99Ms: phase.latencyMs.p99, serverRssBytesPerSession: Math.max(0, Math.round((rssHeld - rssBefore) / sessions)) }
+      }
+      for (const sessions of options.quick ? [16, 64] : [64, 256, 1024, 4096, 16_384]) {
+        sweep.push(await sweepPoint(sessions, Math.min(options.connections, sessions)))
+      }
+      for (const connections of options.quick ? [1, 4] : [1, 4, 16, 64]) {
+        connectionSweep.push(await sweepPoint(options.sessions, connections))
       }
     }
 
@@ -253,13 +259,14 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
       halfPeak,
       idle,
       sweep: options.sweep ? sweep : undefined,
+      connectionSweep: options.sweep ? connectionSweep : undefined,
       targets,
       correctness: { responsesChecked: echoResult.checked + fullStack.checked + halfPeak.checked, wrong: 0 },
     }
     mkdirSync(options.outDir, { recursive: true })
     writeFileSync(join(options.outDir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
     writeFileSync(join(options.outDir, 'summary.md'), markdownSummary(result))
-    if (options.sweep) writeFileSync(join(options.outDir, 'sweep.svg'), await sweepChart(sweep, idle))
+    if (options.sweep) writeFileSync(join(options.outDir, 'sweep.svg'), await sweepChart(sweep, connectionSweep, idle))
     log(`wrote ${options.outDir}`)
     return result
   } finally {
