@@ -34,6 +34,8 @@ export interface LoadOptions {
   warmupS: number
   mix: StepMix
   idleSessions: number
+  /** Alternating rounds of echo and full stack; each reports its median round. */
+  repeats: number
   sweep: boolean
   outDir: string
   command: string
@@ -126,6 +128,12 @@ async function generate (config: Omit<GeneratorConfig, 'seed'>, processes: numbe
 
 class WrongAnswers extends Error {}
 
+/** The run with the median throughput (the lower middle one for an even count). */
+function median<T extends PhaseResult> (runs: T[]): T {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
+  return sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+
 function checked (reports: GeneratorReport[], phase: string): PhaseResult {
   const wrong = reports.reduce((sum, report) => sum + report.wrong, 0)
   if (wrong > 0) {
@@ -180,33 +188,35 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
   log('in-process baseline')
   const inProcess = inProcessBaseline(tasks, options.quick ? 300 : 2000)
 
-  log('echo baseline')
-  const echo = await startServer([echoEntry], (line) => parseJsonLine(line)?.url as string | undefined, 'stdout')
-  let echoResult: PhaseResult
-  try {
-    echoResult = checked(await generate(phaseConfig('echo', echo.url, options.sessions, options.connections), options.processes), 'echo')
-  } finally {
-    await stop(echo.process)
-  }
+  const startCodegymServe = (): Promise<Started> => startServer([serveEntry, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'], (line) => {
+    const record = parseJsonLine(line)
+    return record?.msg === 'listening' ? record.url as string : undefined
+  }, 'stderr')
 
-  const server = options.url === undefined
-    ? await startServer([serveEntry, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'], (line) => {
-      const record = parseJsonLine(line)
-      return record?.msg === 'listening' ? record.url as string : undefined
-    }, 'stderr')
-    : undefined
+  const echo = await startServer([echoEntry], (line) => parseJsonLine(line)?.url as string | undefined, 'stdout')
+  const server = options.url === undefined ? await startCodegymServe() : undefined
   const url = options.url ?? server!.url
   const serverPid = server?.process.pid
   try {
-    log(`full stack: ${options.sessions} sessions over ${options.connections} connections, ${options.processes} generator process(es)`)
-    const before = serverPid === undefined ? undefined : processTreeUsage(serverPid)
-    const fullStackReports = await generate(phaseConfig('steps', url, options.sessions, options.connections), options.processes)
-    const after = serverPid === undefined ? undefined : processTreeUsage(serverPid)
-    const fullStack = checked(fullStackReports, 'full stack')
-    const totalSeconds = options.durationS + options.warmupS
-    const serverUsage = before === undefined || after === undefined
-      ? undefined
-      : { cpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / totalSeconds) * 100), rssBytes: after.rssBytes, processes: after.processes }
+    // Echo and full stack alternate, and each reports its median run: on a shared machine the
+    // echo rate alone was seen to vary by 1.7× between runs a minute apart.
+    const echoRuns: PhaseResult[] = []
+    const fullStackRuns: Array<PhaseResult & { server?: { cpuPercent: number, rssBytes: number, processes: number } }> = []
+    for (let round = 1; round <= options.repeats; round++) {
+      log(`echo baseline, round ${round} of ${options.repeats}`)
+      echoRuns.push(checked(await generate(phaseConfig('echo', echo.url, options.sessions, options.connections), options.processes), 'echo'))
+      log(`full stack, round ${round}: ${options.sessions} sessions over ${options.connections} connections, ${options.processes} generator process(es)`)
+      const before = serverPid === undefined ? undefined : processTreeUsage(serverPid)
+      const run = checked(await generate(phaseConfig('steps', url, options.sessions, options.connections), options.processes), 'full stack')
+      const after = serverPid === undefined ? undefined : processTreeUsage(serverPid)
+      const totalSeconds = options.durationS + options.warmupS
+      fullStackRuns.push(before === undefined || after === undefined
+        ? run
+        : { ...run, server: { cpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / totalSeconds) * 100), rssBytes: after.rssBytes, processes: after.processes } })
+    }
+    await stop(echo.process)
+    const echoResult = median(echoRuns)
+    const fullStack = median(fullStackRuns)
 
     log(`half peak: ${Math.round(fullStack.requestsPerSecond / 2)} requests/s`)
     const halfPeak = checked(await generate(phaseConfig('steps', url, options.sessions, options.connections, fullStack.requestsPerSecond / 2), options.processes), 'half peak')
@@ -214,12 +224,22 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
     const sweep: SweepPoint[] = []
     const connectionSweep: SweepPoint[] = []
     if (options.sweep) {
+      // Each point on a fresh server (when this run owns it), so memory per session is not hidden
+      // by heap that earlier points left free.
       const sweepPoint = async (sessions: number, connections: number): Promise<SweepPoint> => {
         log(`sweep: ${sessions} sessions over ${connections} connections`)
-        const rssBefore = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
-        const phase = checked(await generate({ ...phaseConfig('steps', url, sessions, connections), durationMs: (options.quick ? 0.5 : 3) * 1000 }, options.processes), `sweep ${sessions}/${connections}`)
-        const rssHeld = serverPid === undefined ? 0 : processTreeUsage(serverPid).rssBytes
-        return { sessions, connections, stepsPerSecond: phase.requestsPerSecond, p99Ms: phase.latencyMs.p99, serverRssBytesPerSession: Math.max(0, Math.round((rssHeld - rssBefore) / sessions)) }
+        const fresh = options.url === undefined ? await startCodegymServe() : undefined
+        try {
+          const pointUrl = fresh?.url ?? url
+          const pid = fresh?.process.pid
+          await generate(phaseConfig('idle', pointUrl, options.processes, options.processes), options.processes)
+          const rssBefore = pid === undefined ? 0 : processTreeUsage(pid).rssBytes
+          const phase = checked(await generate({ ...phaseConfig('steps', pointUrl, sessions, connections), durationMs: (options.quick ? 0.5 : 3) * 1000 }, options.processes), `sweep ${sessions}/${connections}`)
+          const rssHeld = pid === undefined ? 0 : processTreeUsage(pid).rssBytes
+          return { sessions, connections, stepsPerSecond: phase.requestsPerSecond, p99Ms: phase.latencyMs.p99, serverRssBytesPerSession: Math.max(0, Math.round((rssHeld - rssBefore) / sessions)) }
+        } finally {
+          if (fresh !== undefined) await stop(fresh.process)
+        }
       }
       for (const sessions of options.quick ? [16, 64] : [64, 256, 1024, 4096, 16_384]) {
         sweep.push(await sweepPoint(sessions, Math.min(options.connections, sessions)))
@@ -229,15 +249,24 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
       }
     }
 
-    log(`idle: ${options.idleSessions} sessions`)
+    log(`idle: ${options.idleSessions} sessions, on a fresh server`)
     let idle: { sessions: number, bytesPerSession: number, rssBeforeBytes: number, rssAfterBytes: number } | undefined
-    if (serverPid !== undefined) {
-      const rssBeforeBytes = processTreeUsage(serverPid).rssBytes
-      const idleConnections = Math.max(options.processes, Math.ceil(options.idleSessions / sessionsPerIdleConnection))
-      await generate(phaseConfig('idle', url, options.idleSessions, idleConnections), options.processes, async (held) => {
-        const rssAfterBytes = processTreeUsage(serverPid).rssBytes
-        idle = { sessions: held, bytesPerSession: Math.round((rssAfterBytes - rssBeforeBytes) / held), rssBeforeBytes, rssAfterBytes }
-      })
+    if (options.url === undefined) {
+      // A server that has run the phases above has heap to spare: new sessions would fit in it and
+      // look free. A fresh server, warmed by one small wave, shows what sessions cost.
+      const fresh = await startCodegymServe()
+      try {
+        const freshPid = fresh.process.pid!
+        await generate(phaseConfig('idle', fresh.url, options.processes, options.processes), options.processes)
+        const rssBeforeBytes = processTreeUsage(freshPid).rssBytes
+        const idleConnections = Math.max(options.processes, Math.ceil(options.idleSessions / sessionsPerIdleConnection))
+        await generate(phaseConfig('idle', fresh.url, options.idleSessions, idleConnections), options.processes, async (held) => {
+          const rssAfterBytes = processTreeUsage(freshPid).rssBytes
+          idle = { sessions: held, bytesPerSession: Math.round((rssAfterBytes - rssBeforeBytes) / held), rssBeforeBytes, rssAfterBytes }
+        })
+      } finally {
+        await stop(fresh.process)
+      }
     }
 
     const ratioToEcho = Number((fullStack.requestsPerSecond / echoResult.requestsPerSecond).toFixed(3))
@@ -253,15 +282,16 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
       quick: options.quick,
       node: process.version,
       machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}` },
-      settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', url: options.url ?? 'started here' },
+      settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, repeats: options.repeats, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', url: options.url ?? 'started here' },
       baselines: { echo: echoResult, inProcess },
-      fullStack: { ...fullStack, ratioToEcho, ratioToInProcess: Number((fullStack.requestsPerSecond / inProcess.stepsPerSecond).toFixed(3)), server: serverUsage },
+      fullStack: { ...fullStack, ratioToEcho, ratioToInProcess: Number((fullStack.requestsPerSecond / inProcess.stepsPerSecond).toFixed(3)) },
+      rounds: { echoRequestsPerSecond: echoRuns.map((run) => run.requestsPerSecond), fullStackRequestsPerSecond: fullStackRuns.map((run) => run.requestsPerSecond) },
       halfPeak,
       idle,
       sweep: options.sweep ? sweep : undefined,
       connectionSweep: options.sweep ? connectionSweep : undefined,
       targets,
-      correctness: { responsesChecked: echoResult.checked + fullStack.checked + halfPeak.checked, wrong: 0 },
+      correctness: { responsesChecked: [...echoRuns, ...fullStackRuns, halfPeak].reduce((sum, run) => sum + run.checked, 0), wrong: 0 },
     }
     mkdirSync(options.outDir, { recursive: true })
     writeFileSync(join(options.outDir, 'result.json'), JSON.stringify(result, null, 2) + '\n')
@@ -270,6 +300,7 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
     log(`wrote ${options.outDir}`)
     return result
   } finally {
+    await stop(echo.process)
     if (server !== undefined) await stop(server.process)
   }
 }

@@ -27,6 +27,7 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
     .option('duration-s', { type: 'number', describe: 'measured seconds per phase (default 10; quick 1)' })
     .option('warmup-s', { type: 'number', describe: 'unmeasured seconds before each phase (default 2; quick 0.5)' })
     .option('mix', { type: 'string', default: Object.entries(defaultMix).map(([kind, weight]) => `${kind}=${weight}`).join(','), describe: 'step mix: valid, fail (rolled back), observe, done' })
+    .option('repeats', { type: 'number', describe: 'alternating echo / full-stack rounds, each reports its median (default 3; quick 1)' })
     .option('idle-sessions', { type: 'number', describe: 'idle sessions to hold for memory per session (default 100000; quick 2000)' })
     .option('sweep', { type: 'boolean', default: false, describe: 'also sweep session counts and draw sweep.svg' })
     .option('out-dir', { type: 'string', default: 'bench/out/load', describe: 'where result.json, summary.md and sweep.svg go' }),
@@ -41,6 +42,7 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
       warmupS: args.warmupS ?? (args.quick ? 0.5 : 2),
       mix: parseMix(args.mix),
       idleSessions: args.idleSessions ?? (args.quick ? 2000 : 100_000),
+      repeats: args.repeats ?? (args.quick ? 1 : 3),
       sweep: args.sweep,
       outDir: args.outDir,
       command: `codegym ${process.argv.slice(2).join(' ')}`,
