@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 
 /** Limits of the sandbox. Every one is configurable; these are the defaults, with units in the names. */
 export interface SandboxLimits {
-  /** CPU time one env call may take before it is stopped and rolled back. */
+  /** Time one env call may run, by the wall clock (isolated-vm's timeout), before it is stopped and rolled back. */
   callTimeoutMs: number
   /** Heap of one sandbox isolate; a call that exceeds it is rolled back and the isolate replaced. */
   isolateMemoryLimitMb: number

@@ -232,7 +232,7 @@ export interface Limits {
    */
   maxSendBufferBytes: number
   /**
-   * CPU time one env call may take before it is rolled back (sandbox).
+   * Time one env call may run, by the wall clock, before it is rolled back (sandbox).
    */
   callTimeoutMs: number
   /**
