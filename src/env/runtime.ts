@@ -106,6 +106,10 @@ export class Runtime {
     if (Buffer.byteLength(record.state) > maxStateBytes) {
       throw new CodeGymError('invalid_snapshot', `the snapshot state is over the state limit of ${maxStateBytes} bytes`)
     }
+    // Snapshot bytes come from clients: the config is held to the env's schema like any reset's.
+    if (!record.spec.validateConfig(record.config)) {
+      throw new CodeGymError('invalid_snapshot', `the snapshot's ${record.spec.validateConfig.lastError}`)
+    }
     return new Episode(record, this.#guest)
   }
 

@@ -40,6 +40,8 @@ await t.test('restore refuses what is not a snapshot', async (t) => {
     ['a state with a fractional rng word', withState({ s: {}, r: [0.5, ...rng.slice(1)] })],
     ['a state with an rng word over 32 bits', withState({ s: {}, r: [2 ** 32, ...rng.slice(1)] })],
     ['a state that is an array', withState([1, 2])],
+    ['a config the env does not accept', plainPackr.pack({ ...good, config: { unexpected: true } })],
+    ['a state over the state limit', withState({ s: 'x'.repeat(runtime.pool.options.maxStateBytes), r: rng })],
   ]
   for (const [what, snapshot] of bad) {
     t.throws(() => runtime.restore(snapshot), { name: 'CodeGymError', code: 'invalid_snapshot' }, what)
