@@ -1,10 +1,11 @@
 """Python ports of the bundled envs' oracles (envs/<name>/oracle.js): scripted policies that solve
-any task with the env's tools only. Each solver is a generator: it yields actions and receives each
-step's observation; its last action is Done."""
+any task with the env's tools only. Each solver is a generator started with the reset observation
+(``start``, as the JS oracle's ``solve(start)`` gets the reset result; game-of-life reads its board size
+from it): it yields actions and receives each step's observation; its last action is Done."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Generator, List, Mapping
+from typing import Any, Callable, Dict, Generator, List, Mapping, Optional
 
 Solver = Generator[Dict[str, Any], Any, None]
 
@@ -17,7 +18,7 @@ def done(answer: Any) -> Dict[str, Any]:
     return act("Done", answer=answer)
 
 
-def max_subarray() -> Solver:
+def max_subarray(start: Any) -> Solver:
     length = yield act("GetLength")
     current = yield act("GetElement", index=0)
     best = current
@@ -28,7 +29,7 @@ def max_subarray() -> Solver:
     yield done(best)
 
 
-def valid_brackets() -> Solver:
+def valid_brackets(start: Any) -> Solver:
     length = yield act("GetLength")
     balanced = True
     for index in range(length):
@@ -46,7 +47,7 @@ def valid_brackets() -> Solver:
     yield done(balanced)
 
 
-def container_most_water() -> Solver:
+def container_most_water(start: Any) -> Solver:
     length = yield act("GetLength")
     left, right = 0, length - 1
     left_height = yield act("GetHeight", index=left)
@@ -67,7 +68,7 @@ def container_most_water() -> Solver:
     yield done(best)
 
 
-def count_inversions() -> Solver:
+def count_inversions(start: Any) -> Solver:
     length = yield act("GetLength")
     total = 0
     width = 1
@@ -91,7 +92,7 @@ def count_inversions() -> Solver:
     yield done(total)
 
 
-def dijkstra_shortest_path() -> Solver:
+def dijkstra_shortest_path(start: Any) -> Solver:
     endpoints = yield act("GetEndpoints")
     source, target = endpoints["source"], endpoints["target"]
     best = {source: 0}
@@ -117,7 +118,7 @@ def dijkstra_shortest_path() -> Solver:
     yield done(answer)
 
 
-def grid_shortest_path() -> Solver:
+def grid_shortest_path(start: Any) -> Solver:
     cols = (yield act("GetGridSize"))["cols"]
     start = yield act("GetStart")
     goal = yield act("GetGoal")
@@ -140,7 +141,7 @@ def grid_shortest_path() -> Solver:
     yield done(answer)
 
 
-def kth_largest() -> Solver:
+def kth_largest(start: Any) -> Solver:
     length = yield act("GetLength")
     k = yield act("GetK")
     for index in range(length):
@@ -153,7 +154,7 @@ def kth_largest() -> Solver:
     yield done((yield act("HeapTop")))
 
 
-def longest_palindrome_substring() -> Solver:
+def longest_palindrome_substring(start: Any) -> Solver:
     length = yield act("GetLength")
     best = 0
     for centre in range(2 * length - 1):
@@ -174,7 +175,7 @@ def longest_palindrome_substring() -> Solver:
     yield done(best)
 
 
-def merge_sorted_lists() -> Solver:
+def merge_sorted_lists(start: Any) -> Solver:
     length_a = yield act("GetLength", list="a")
     length_b = yield act("GetLength", list="b")
     i = j = 0
@@ -200,7 +201,7 @@ def merge_sorted_lists() -> Solver:
     yield done((yield act("GetMerged")))
 
 
-def next_greater_element() -> Solver:
+def next_greater_element(start: Any) -> Solver:
     length = yield act("GetLength")
     result = [-1] * length
     for index in range(length - 1, -1, -1):
@@ -214,7 +215,7 @@ def next_greater_element() -> Solver:
     yield done(result)
 
 
-def number_of_islands() -> Solver:
+def number_of_islands(start: Any) -> Solver:
     size = yield act("GetGridSize")
     rows, cols = size["rows"], size["cols"]
     land: List[List[bool]] = []
@@ -241,7 +242,7 @@ def number_of_islands() -> Solver:
     yield done(islands)
 
 
-def roman_to_integer() -> Solver:
+def roman_to_integer(start: Any) -> Solver:
     length = yield act("GetLength")
     values: Dict[int, Any] = {}
 
@@ -261,7 +262,7 @@ def roman_to_integer() -> Solver:
     yield done((yield act("GetTotal")))
 
 
-def run_length_encoding() -> Solver:
+def run_length_encoding(start: Any) -> Solver:
     length = yield act("GetLength")
     current = yield act("GetChar", index=0)
     count = 1
@@ -276,7 +277,7 @@ def run_length_encoding() -> Solver:
     yield done((yield act("GetEncoded")))
 
 
-def search_insert_position() -> Solver:
+def search_insert_position(start: Any) -> Solver:
     length = yield act("GetLength")
     target = yield act("GetTarget")
     low, high = 0, length
@@ -290,7 +291,7 @@ def search_insert_position() -> Solver:
     yield done(low)
 
 
-def search_rotated_array() -> Solver:
+def search_rotated_array(start: Any) -> Solver:
     length = yield act("GetLength")
     target = yield act("GetTarget")
     low, high = 0, length - 1
@@ -323,7 +324,7 @@ def search_rotated_array() -> Solver:
     yield done(found)
 
 
-def trapping_rain_water() -> Solver:
+def trapping_rain_water(start: Any) -> Solver:
     length = yield act("GetLength")
     heights: Dict[int, Any] = {}
 
@@ -349,7 +350,7 @@ def trapping_rain_water() -> Solver:
     yield done((yield act("GetTotal")))
 
 
-def two_sum_sorted() -> Solver:
+def two_sum_sorted(start: Any) -> Solver:
     pointers = yield act("GetPointers")
     left, right = pointers["left"], pointers["right"]
     answer = "none"
@@ -364,25 +365,407 @@ def two_sum_sorted() -> Solver:
     yield done(answer)
 
 
+def anagram_check(start: Any) -> Solver:
+    first_length = yield act("GetLength", which="first")
+    second_length = yield act("GetLength", which="second")
+    for index in range(first_length):
+        char = yield act("GetChar", which="first", index=index)
+        yield act("IncrementCount", char=char)
+    for index in range(second_length):
+        char = yield act("GetChar", which="second", index=index)
+        yield act("DecrementCount", char=char)
+    unbalanced = yield act("CountNonZero")
+    yield done(unbalanced == 0)
+
+
+def coin_change(start: Any) -> Solver:
+    amount = yield act("GetAmount")
+    count = yield act("GetCoinCount")
+    coins = []
+    for index in range(count):
+        coins.append((yield act("GetCoin", index=index)))
+    for sub in range(1, amount + 1):
+        best = -1
+        for coin in coins:
+            candidate = yield act("TryCoin", sub_amount=sub, coin=coin)
+            if candidate != -1 and (best == -1 or candidate < best):
+                best = candidate
+        yield act("Store", sub_amount=sub, count=best)
+    yield done((yield act("GetStored", sub_amount=amount)))
+
+
+def connected_components(start: Any) -> Solver:
+    nodes = yield act("GetNodeCount")
+    edges = yield act("GetEdgeCount")
+    components = nodes
+    for index in range(edges):
+        edge = yield act("GetEdge", index=index)
+        a = yield act("Find", node=edge["u"])
+        b = yield act("Find", node=edge["v"])
+        if a != b:
+            yield act("Union", root_a=a, root_b=b)
+            components -= 1
+    yield done(components)
+
+
+def course_schedule(start: Any) -> Solver:
+    courses = yield act("GetCourseCount")
+    queued = 0
+    for course in range(courses):
+        if (yield act("GetUnmetCount", course=course)) == 0:
+            yield act("Enqueue", course=course)
+            queued += 1
+    taken = 0
+    while queued > 0:
+        course = yield act("Dequeue")
+        queued -= 1
+        taken += 1
+        for dependent in (yield act("GetDependents", course=course)):
+            if (yield act("ReleaseOne", course=dependent)) == 0:
+                yield act("Enqueue", course=dependent)
+                queued += 1
+    yield done(taken == courses)
+
+
+def edit_distance(start: Any) -> Solver:
+    lengths = yield act("GetLengths")
+    first: List[Any] = []
+    second: List[Any] = []
+    for index in range(lengths["first"]):
+        first.append((yield act("GetChar", string="first", index=index)))
+    for index in range(lengths["second"]):
+        second.append((yield act("GetChar", string="second", index=index)))
+    for i in range(1, lengths["first"] + 1):
+        for j in range(1, lengths["second"] + 1):
+            yield act("KeepMatch" if first[i - 1] == second[j - 1] else "ApplyEdit", i=i, j=j)
+    yield done((yield act("GetCell", i=lengths["first"], j=lengths["second"])))
+
+
+def evaluate_rpn(start: Any) -> Solver:
+    count = yield act("GetTokenCount")
+    for index in range(count):
+        token = yield act("GetToken", index=index)
+        if (yield act("IsOperator", token=token)):
+            right = yield act("Pop")
+            left = yield act("Pop")
+            value = yield act("Apply", operator=token, left=left, right=right)
+            yield act("Push", value=value)
+        else:
+            yield act("Push", value=int(token))
+    yield done((yield act("Pop")))
+
+
+def first_unique_char(start: Any) -> Solver:
+    length = yield act("GetLength")
+    chars: List[Any] = []
+    for index in range(length):
+        chars.append((yield act("GetChar", index=index)))
+        yield act("IncrementCount", char=chars[index])
+    answer = -1
+    for index in range(length):
+        if (yield act("GetCount", char=chars[index])) == 1:
+            answer = index
+            break
+    yield done(answer)
+
+
+def game_of_life(start: Any) -> Solver:
+    rows, cols, generations = start["rows"], start["cols"], start["generations"]
+    board: List[List[Any]] = []
+    for row in range(rows):
+        board.append([])
+        for col in range(cols):
+            board[row].append((yield act("GetCell", row=row, col=col)))
+    for _ in range(generations):
+        following: List[List[Any]] = []
+        for row in range(rows):
+            following.append([])
+            for col in range(cols):
+                live = yield act("CountLiveNeighbours", row=row, col=col)
+                alive = yield act("NextState", alive=board[row][col], live_neighbours=live)
+                if alive:
+                    yield act("SetNext", row=row, col=col, alive=True)
+                following[row].append(alive)
+        yield act("ApplyGeneration")
+        board = following
+    yield done(sum(1 for line in board for alive in line if alive))
+
+
+def gcd_euclid(start: Any) -> Solver:
+    count = yield act("GetCount")
+    g = 0
+    for index in range(count):
+        x = yield act("GetNumber", index=index)
+        pair = yield act("LoadPair", a=g, b=x)
+        while pair["b"] != 0:
+            pair = yield act("EuclidStep")
+        g = pair["a"]
+    yield done(g)
+
+
+def insert_interval(start: Any) -> Solver:
+    count = yield act("GetCount")
+    current = yield act("GetNewInterval")
+    result: List[Any] = []
+    placed = False
+    for index in range(count):
+        interval = yield act("GetInterval", index=index)
+        if placed:
+            result.append(interval)
+        elif (yield act("EndsBefore", first=interval, second=current)):
+            result.append(interval)
+        elif (yield act("EndsBefore", first=current, second=interval)):
+            result += [current, interval]
+            placed = True
+        else:
+            current = yield act("MergePair", first=current, second=interval)
+    if not placed:
+        result.append(current)
+    yield done(result)
+
+
+def josephus_circle(start: Any) -> Solver:
+    step = yield act("GetStep")
+    size = yield act("QueueSize")
+    while size > 1:
+        for _ in range((step - 1) % size):
+            yield act("Rotate")
+        yield act("Dequeue")
+        size -= 1
+    yield done((yield act("Front")))
+
+
+def knapsack_01(start: Any) -> Solver:
+    count = yield act("GetItemCount")
+    capacity = yield act("GetCapacity")
+    for k in range(1, count + 1):
+        weight = (yield act("GetItem", index=k - 1))["weight"]
+        for c in range(capacity + 1):
+            yield act("TakeItem" if weight <= c else "SkipItem", items_used=k, capacity=c)
+    yield done((yield act("GetBest", items_used=count, capacity=capacity)))
+
+
+def longest_common_subsequence(start: Any) -> Solver:
+    lengths = yield act("GetLengths")
+    first: List[Any] = []
+    second: List[Any] = []
+    for index in range(lengths["first"]):
+        first.append((yield act("GetChar", string="first", index=index)))
+    for index in range(lengths["second"]):
+        second.append((yield act("GetChar", string="second", index=index)))
+    for i in range(1, lengths["first"] + 1):
+        for j in range(1, lengths["second"] + 1):
+            yield act("ExtendMatch" if first[i - 1] == second[j - 1] else "TakeBest", i=i, j=j)
+    yield done((yield act("GetCell", i=lengths["first"], j=lengths["second"])))
+
+
+def longest_unique_substring(start: Any) -> Solver:
+    length = yield act("GetLength")
+    window_start = 0
+    best = 0
+    for index in range(length):
+        char = yield act("GetChar", index=index)
+        last = yield act("LastSeen", char=char)
+        if last >= window_start:
+            window_start = last + 1
+        yield act("RecordSeen", char=char, index=index)
+        best = yield act("UpdateBest", best=best, candidate=index - window_start + 1)
+    yield done(best)
+
+
+def lowest_common_ancestor(start: Any) -> Solver:
+    targets = yield act("GetTargets")
+    root = yield act("GetRoot")
+    parent = {root: -1}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for tool in ("GetLeftChild", "GetRightChild"):
+            child = yield act(tool, node=node)
+            if child == -1:
+                continue
+            parent[child] = node
+            stack.append(child)
+    node = targets["p"]
+    while node != -1:
+        yield act("Mark", node=node)
+        node = parent[node]
+    answer = targets["q"]
+    while not (yield act("IsMarked", node=answer)):
+        answer = parent[answer]
+    yield done(answer)
+
+
+def majority_element(start: Any) -> Solver:
+    length = yield act("GetLength")
+    candidate, votes = None, 0
+    for index in range(length):
+        value = yield act("GetElement", index=index)
+        if votes == 0:
+            chosen = yield act("SetCandidate", value=value)
+            candidate, votes = chosen["candidate"], chosen["votes"]
+        elif value == candidate:
+            votes = yield act("AddVote")
+        else:
+            votes = yield act("RemoveVote")
+    yield done((yield act("GetCandidate"))["candidate"])
+
+
+def meeting_rooms(start: Any) -> Solver:
+    count = yield act("GetCount")
+    yield act("SortByStart")
+    for index in range(count):
+        begin, end = yield act("GetMeeting", index=index)
+        earliest_end = yield act("HeapTop")
+        if earliest_end is not None and earliest_end <= begin:
+            yield act("HeapPop")
+        yield act("HeapPush", value=end)
+    yield done((yield act("HeapSize")))
+
+
+def merge_intervals(start: Any) -> Solver:
+    count = yield act("GetCount")
+    yield act("SortByStart")
+    merged: List[Any] = []
+    current = yield act("GetInterval", index=0)
+    for index in range(1, count):
+        following = yield act("GetInterval", index=index)
+        if (yield act("Overlaps", first=current, second=following)):
+            current = yield act("MergePair", first=current, second=following)
+        else:
+            merged.append(current)
+            current = following
+    merged.append(current)
+    yield done(merged)
+
+
+def modular_power(start: Any) -> Solver:
+    base = yield act("GetBase")
+    length = yield act("GetBitLength")
+    result = 1
+    for position in range(length - 1, -1, -1):
+        bit = yield act("GetBit", position=position)
+        result = yield act("SquareMod", value=result)
+        if bit == 1:
+            result = yield act("MultiplyMod", left=result, right=base)
+    yield done(result)
+
+
+def prime_count_sieve(start: Any) -> Solver:
+    yield act("GetLimit")
+    count = 0
+    p = yield act("NextNotCrossedOut", after=1)
+    while not (yield act("SquareExceedsLimit", number=p)):
+        yield act("CrossOutMultiples", factor=p)
+        count += 1
+        p = yield act("NextNotCrossedOut", after=p)
+    while p != -1:
+        count += 1
+        p = yield act("NextNotCrossedOut", after=p)
+    yield done(count)
+
+
+def robot_walk(start: Any) -> Solver:
+    count = yield act("GetCommandCount")
+    for index in range(count):
+        command = yield act("GetCommand", index=index)
+        if command in ("L", "R"):
+            yield act("Turn", direction="left" if command == "L" else "right")
+            continue
+        for _ in range(int(command[1:])):
+            if (yield act("LookAhead"))["blocked"]:
+                break
+            yield act("StepForward")
+    yield done((yield act("GetPosition")))
+
+
+def tree_max_depth(start: Any) -> Solver:
+    root = yield act("GetRoot")
+    yield act("Push", node=root, depth=1)
+    size = 1
+    deepest = 0
+    while size > 0:
+        popped = yield act("Pop")
+        node, depth = popped["node"], popped["depth"]
+        size -= 1
+        left = yield act("GetLeftChild", node=node)
+        right = yield act("GetRightChild", node=node)
+        for child in (left, right):
+            if child == -1:
+                continue
+            yield act("Push", node=child, depth=depth + 1)
+            size += 1
+        if left == -1 and right == -1:
+            deepest = yield act("RecordDepth", depth=depth)
+    yield done(deepest)
+
+
+def validate_bst(start: Any) -> Solver:
+    root = yield act("GetRoot")
+    stack: List[Dict[str, Any]] = [{"node": root}]
+    valid = True
+    while stack:
+        entry = stack.pop()
+        node, lower, upper = entry["node"], entry.get("lower"), entry.get("upper")
+        value = yield act("GetValue", node=node)
+        bounds = {"value": value}
+        if lower is not None:
+            bounds["lower"] = lower
+        if upper is not None:
+            bounds["upper"] = upper
+        if not (yield act("IsWithinBounds", **bounds)):
+            valid = False
+        left = yield act("GetLeftChild", node=node)
+        right = yield act("GetRightChild", node=node)
+        if right != -1:
+            stack.append({"node": right, "lower": value, "upper": upper})
+        if left != -1:
+            stack.append({"node": left, "lower": lower, "upper": value})
+    yield done(valid)
+
+
 #: Env id -> solver, for every bundled env with a port.
-ORACLES: Dict[str, Callable[[], Solver]] = {
+ORACLES: Dict[str, Callable[[Any], Solver]] = {
+    "codegym/anagram-check-v1": anagram_check,
+    "codegym/coin-change-v1": coin_change,
+    "codegym/connected-components-v1": connected_components,
     "codegym/container-most-water-v1": container_most_water,
     "codegym/count-inversions-v1": count_inversions,
+    "codegym/course-schedule-v1": course_schedule,
     "codegym/dijkstra-shortest-path-v1": dijkstra_shortest_path,
+    "codegym/edit-distance-v1": edit_distance,
+    "codegym/evaluate-rpn-v1": evaluate_rpn,
+    "codegym/first-unique-char-v1": first_unique_char,
+    "codegym/game-of-life-v1": game_of_life,
+    "codegym/gcd-euclid-v1": gcd_euclid,
     "codegym/grid-shortest-path-v1": grid_shortest_path,
+    "codegym/insert-interval-v1": insert_interval,
+    "codegym/josephus-circle-v1": josephus_circle,
+    "codegym/knapsack-01-v1": knapsack_01,
     "codegym/kth-largest-v1": kth_largest,
+    "codegym/longest-common-subsequence-v1": longest_common_subsequence,
     "codegym/longest-palindrome-substring-v1": longest_palindrome_substring,
+    "codegym/longest-unique-substring-v1": longest_unique_substring,
+    "codegym/lowest-common-ancestor-v1": lowest_common_ancestor,
+    "codegym/majority-element-v1": majority_element,
     "codegym/max-subarray-v1": max_subarray,
+    "codegym/meeting-rooms-v1": meeting_rooms,
+    "codegym/merge-intervals-v1": merge_intervals,
     "codegym/merge-sorted-lists-v1": merge_sorted_lists,
+    "codegym/modular-power-v1": modular_power,
     "codegym/next-greater-element-v1": next_greater_element,
     "codegym/number-of-islands-v1": number_of_islands,
+    "codegym/prime-count-sieve-v1": prime_count_sieve,
+    "codegym/robot-walk-v1": robot_walk,
     "codegym/roman-to-integer-v1": roman_to_integer,
     "codegym/run-length-encoding-v1": run_length_encoding,
     "codegym/search-insert-position-v1": search_insert_position,
     "codegym/search-rotated-array-v1": search_rotated_array,
     "codegym/trapping-rain-water-v1": trapping_rain_water,
+    "codegym/tree-max-depth-v1": tree_max_depth,
     "codegym/two-sum-sorted-v1": two_sum_sorted,
     "codegym/valid-brackets-v1": valid_brackets,
+    "codegym/validate-bst-v1": validate_bst,
 }
 
 
@@ -411,18 +794,24 @@ def parse_observation(text: str) -> Any:
         return text
 
 
+#: What precedes the reset observation's text in an opening prompt.
+PROMPT_OBSERVATION = "\n\nObservation: "
+
+
 class TextPolicy:
     """A solver as a text policy: reads the last observation from the chat messages, answers with the
-    next action as JSON text (a model's raw output)."""
+    next action as JSON text (a model's raw output). The solver starts with the reset observation: the
+    text after the last PROMPT_OBSERVATION of the opening prompt."""
 
-    def __init__(self, make: Callable[[], Solver], wrap_tool_call: bool = False):
-        self._solver = make()
-        self._started = False
+    def __init__(self, make: Callable[[Any], Solver], wrap_tool_call: bool = False):
+        self._make = make
+        self._solver: Optional[Solver] = None
         self._wrap = wrap_tool_call
 
     def __call__(self, messages: List[Mapping[str, Any]]) -> str:
-        if not self._started:
-            self._started = True
+        if self._solver is None:
+            prompt = messages[-1]["content"]
+            self._solver = self._make(parse_observation(prompt.rsplit(PROMPT_OBSERVATION, 1)[-1]))
             action = next(self._solver)
         else:
             action = self._solver.send(parse_observation(messages[-1]["content"]))

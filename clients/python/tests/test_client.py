@@ -258,7 +258,7 @@ class AsyncClientTests:
         async def play(client, env, task):
             reset = await client.reset(env, {"task": task})
             session = reset["session"]
-            solver = ORACLES[env]()
+            solver = ORACLES[env](reset["observation"])
             action = next(solver)
             while True:
                 result = await client.step(session, action)
@@ -305,8 +305,9 @@ class BlockingOracleTest(unittest.TestCase):
             for env in (SUBARRAY, BRACKETS):
                 for difficulty in ("easy", "hard"):
                     with self.subTest(env=env, difficulty=difficulty):
-                        session = client.reset(env, {"seed": 11, "difficulty": difficulty})["session"]
-                        result = drive(ORACLES[env](), lambda action: client.step(session, action))
+                        reset = client.reset(env, {"seed": 11, "difficulty": difficulty})
+                        session = reset["session"]
+                        result = drive(ORACLES[env](reset["observation"]), lambda action: client.step(session, action))
                         self.assertEqual(result["reward"], 1)
 
 

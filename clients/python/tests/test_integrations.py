@@ -78,7 +78,7 @@ class VerlInteractionTest(unittest.TestCase):
                 self.assertEqual(tools["Done"].get_openai_tool_schema()["type"], "function")
                 instance = await tools["GetLength"].create("rollout-1", options={"seed": 8})
                 self.assertEqual(await tools["GetElement"].create(instance), instance)
-                solver = ORACLES[SUBARRAY]()
+                solver = ORACLES[SUBARRAY]((await toolkit.episode(instance)).last["observation"])
                 action = next(solver)
                 while True:
                     text, reward, metrics = await tools[action["name"]].execute(instance, action["parameters"])
