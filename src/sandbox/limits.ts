@@ -19,7 +19,11 @@ export interface SandboxLimits {
 export interface SandboxPoolOptions extends SandboxLimits {
   /** Sandbox processes, each with one isolate on its own thread. */
   workers: number
-  /** Calls handed to one sandbox process before it has answered; more wait in the pool's queue. */
+  /**
+   * Calls handed to one sandbox process before it has answered; more wait in the pool's queue.
+   * A call that hangs delays the calls handed out behind it by up to callTimeoutMs (they are not
+   * lost), so this trades that delay against batching.
+   */
   maxCallsInFlightPerWorker: number
   /** Calls waiting for a sandbox process; past this, call() rejects with a CodeGymError 'sandbox_busy'. */
   maxQueuedCalls: number
@@ -38,6 +42,6 @@ export const defaultSandboxLimits: Readonly<SandboxLimits> = Object.freeze({
 export const defaultSandboxPoolOptions: Readonly<SandboxPoolOptions> = Object.freeze({
   ...defaultSandboxLimits,
   workers: availableParallelism(),
-  maxCallsInFlightPerWorker: 64,
+  maxCallsInFlightPerWorker: 256,
   maxQueuedCalls: 100_000,
 })

@@ -30,6 +30,8 @@ interface Worker {
   /** Calls sent and not answered, in the order the process runs them. */
   readonly inFlight: PendingCall[]
   readonly outbox: ToSandbox[]
+  /** Calls sent to the process and not answered yet (the rest of inFlight waits in the outbox). */
+  sent: number
   readonly loaded: Set<string>
   /**
    * When the oldest unanswered call became the one running, as far as the host can tell;
@@ -142,6 +144,7 @@ export class SandboxPool {
       child,
       inFlight: [],
       outbox: [],
+      sent: 0,
       loaded: new Set(),
       headStartedAt: 0,
       ready: false,
@@ -170,6 +173,7 @@ export class SandboxPool {
     }
     this.#consecutiveCrashes = 0
     this.#callsCompleted++
+    worker.sent--
     worker.headStartedAt = performance.now()
     call.resolve(reply.ok ? { ok: true, json: reply.json } : { ok: false, code: reply.code, message: reply.message })
   }
@@ -266,7 +270,9 @@ export class SandboxPool {
     return best
   }
 
-  // Calls made in one turn of the event loop go to each process as one message.
+  // Calls go to a process in batches: at once when it has nothing to do, otherwise once half a
+  // batch has gathered. Sending whatever was ready at each turn of the event loop settled into
+  // batches of one or two calls, each its own pipe write: a fifth of the host's main thread.
   #scheduleFlush (): void {
     if (this.#flushScheduled) return
     this.#flushScheduled = true
@@ -274,10 +280,23 @@ export class SandboxPool {
       this.#flushScheduled = false
       for (const worker of this.#workers) {
         if (worker === undefined || worker.outbox.length === 0 || worker.exited) continue
+        const calls = worker.inFlight.length - worker.sent
+        if (worker.sent > 0 && calls < this.#batchCalls) continue
         worker.child.send(worker.outbox.splice(0))
+        worker.sent += calls
         if (worker.headStartedAt === Number.POSITIVE_INFINITY) worker.headStartedAt = performance.now()
       }
     })
+  }
+
+  /**
+   * Calls that make a batch worth sending to a process that is still busy: an eighth of what a
+   * process may hold, so several batches are on their way while it works through one. Measured
+   * with codegym bench (4,096 sessions): batches sent every event-loop turn gave 23,000–28,000
+   * steps/s; waiting for half of 64 calls 17,500; an eighth of 256, 38,000–41,000.
+   */
+  get #batchCalls (): number {
+    return Math.max(1, Math.floor(this.options.maxCallsInFlightPerWorker / 8))
   }
 }
 
