@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { Runtime } from '../src/env/runtime.ts'
+import { seededRandom } from '../src/seeded-random.ts'
 import type { Episode } from '../src/env/episode.ts'
 import type { JsonValue, StepResult } from '../src/schemas/env.generated.ts'
 
@@ -51,28 +52,17 @@ let responsesChecked = 0
 // ---------------------------------------------------------------------------------------------
 // Task configs, made here with a seeded generator so that every expected value is known.
 
-function hostRng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000
-  }
-}
-
 interface MaxSubarrayConfig { values: number[] }
 interface BracketsConfig { text: string }
 
 function maxSubarrayConfig (seed: number): MaxSubarrayConfig {
-  const rng = hostRng(seed)
+  const rng = seededRandom(seed)
   const length = 9 + Math.floor(rng() * 17) // the medium size range of the env
   return { values: Array.from({ length }, () => Math.floor(rng() * 201) - 100) }
 }
 
 function bracketsConfig (seed: number): BracketsConfig {
-  const rng = hostRng(seed)
+  const rng = seededRandom(seed)
   const length = 10 + Math.floor(rng() * 15)
   return { text: Array.from({ length }, () => '()[]{}'[Math.floor(rng() * 6)]).join('') }
 }

@@ -9,6 +9,7 @@
 import { pack, unpack } from 'msgpackr'
 import WebSocket from 'ws'
 import type { GeneratorConfig, GeneratorReport, StepMix } from './types.ts'
+import { seededRandom } from '../../src/seeded-random.ts'
 
 const benchEnv = 'codegym/max-subarray-v1'
 const episodeMaxSteps = 4096
@@ -88,19 +89,8 @@ function pickAction (mix: StepMix, roll: number): keyof StepMix {
   return 'valid'
 }
 
-/** A small deterministic generator so runs are repeatable. */
-function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 async function runSession (link: Link, task: Task, config: GeneratorConfig, stats: Stats, seed: number, deadline: () => boolean, pace: () => Promise<void>): Promise<void> {
-  const random = rng(seed)
+  const random = seededRandom(seed)
   const reset = async (session?: string): Promise<string> => {
     const response = await link.request('reset', { env: benchEnv, options: { task: task.id, maxSteps: episodeMaxSteps }, ...(session === undefined ? {} : { session }) })
     stats.checked++

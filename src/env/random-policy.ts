@@ -6,18 +6,7 @@ import type { PolicyMove } from '../sandbox/policy-runner.ts'
 import { doneToolName, observeToolName } from './builtin-tools.ts'
 import type { EnvSpec } from './package.ts'
 import type { Policy } from './play.ts'
-
-/** mulberry32: small, fast and seeded; enough for choosing actions. */
-export function seededRandom (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../seeded-random.ts'
 
 export interface RandomPolicyOptions {
   /**

@@ -11,6 +11,7 @@ import type { Event, Response } from '../../src/schemas/protocol.generated.ts'
 import { protocolDefinition } from '../../src/schemas/validate.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import { eventually, RawClient } from '../helpers/wire.ts'
+import { seededRandom } from '../../src/seeded-random.ts'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -51,16 +52,7 @@ t.teardown(() => server.close())
 const validateResponse = protocolDefinition<Response>('Response', 'response')
 const validateEvent = protocolDefinition<Event>('Event', 'event')
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function generator (state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-const random = generator(seed)
+const random = seededRandom(seed)
 const below = (n: number): number => Math.floor(random() * n)
 const pick = <T> (items: readonly T[]): T => items[below(items.length)]!
 

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast, seeded generator of floats in [0, 1), for host-side choices that must
+ * repeat (random agents, fuzzing, benchmark workloads). Env code uses the sandbox's own rng.
+ */
+export function seededRandom (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = a
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
