@@ -6,6 +6,7 @@
 //          advance from tasks.jsonl, so every response is checked exactly)
 //   echo   the same request shapes against the bare echo server (the transport's ceiling)
 //   idle   create sessions and hold them, for memory per idle session
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pack, unpack } from 'msgpackr'
 import WebSocket from 'ws'
 import type { GeneratorConfig, GeneratorReport, StepMix } from './types.ts'
@@ -206,7 +207,7 @@ async function run (config: GeneratorConfig): Promise<GeneratorReport> {
     const now = performance.now()
     const next = Math.max(now, (pacers.get(session) ?? now) + perSessionIntervalMs)
     pacers.set(session, next)
-    if (next > now) await new Promise((resolve) => setTimeout(resolve, next - now))
+    if (next > now) await sleep(next - now)
   }
   const loops = Array.from({ length: config.sessions }, (_, i) => {
     const link = links[i % links.length]!
@@ -215,10 +216,10 @@ async function run (config: GeneratorConfig): Promise<GeneratorReport> {
       : runSession(link, tasks[i % tasks.length]!, config, stats, config.seed + i, deadline, paceFor(i))
   })
   const finished = Promise.allSettled(loops)
-  await new Promise((resolve) => setTimeout(resolve, config.warmupMs))
+  await sleep(config.warmupMs)
   stats.recording = true
   const measuredFrom = performance.now()
-  await new Promise((resolve) => setTimeout(resolve, config.durationMs))
+  await sleep(config.durationMs)
   stats.recording = false
   const seconds = (performance.now() - measuredFrom) / 1000
   stopping = true

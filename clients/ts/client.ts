@@ -12,6 +12,7 @@ import type {
 import type { Transport } from '../../src/transport/transport.ts'
 import { WebSocketTransport } from '../../src/transport/websocket.ts'
 import { CodeGymRequestError, ConnectionClosedError, RequestTimeoutError } from './errors.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export type { Codec }
 export type OpParams<O extends Op> = Operations[O]['params']
@@ -548,8 +549,4 @@ export function connectWebSocket (url: string, options: WebSocketConnectOptions 
     socket.once('error', onError)
     socket.once('open', onOpen)
   })
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

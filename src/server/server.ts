@@ -16,6 +16,7 @@ import type { ServerState } from './handlers.ts'
 import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export const defaultPort = 8765
 export const defaultHost = '127.0.0.1'
@@ -243,8 +244,4 @@ export class CodeGymServer {
     }
     this.#sessions.closeIdle(now)
   }
-}
-
-function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
