@@ -7,6 +7,7 @@ import type { Action, EnvManifest, ResetOptions, Snapshot, StepResult, ResetResu
 
 const envSchemaId = 'https://codegym-ts.invalid/schemas/env.schema.json'
 const protocolSchemaId = 'https://codegym-ts.invalid/schemas/protocol.schema.json'
+const synthSchemaId = 'https://codegym-ts.invalid/schemas/synth.schema.json'
 
 /** Keywords that only annotate schemas for code generation. */
 const annotationKeywords = ['tsType']
@@ -22,10 +23,12 @@ const readSchema = (name: string): Record<string, unknown> => JSON.parse(readFil
 /** The parsed schema files, for code that reads the catalogues in them (ops, error codes). */
 export const envSchema = readSchema('env.schema.json')
 export const protocolSchema = readSchema('protocol.schema.json')
+export const synthSchema = readSchema('synth.schema.json')
 
 const ajv = createAjv()
 ajv.addSchema(envSchema)
 ajv.addSchema(protocolSchema)
+ajv.addSchema(synthSchema)
 
 /** A compiled validator that narrows its input and explains a rejection in one line. */
 export interface Validator<T> {
@@ -57,6 +60,11 @@ function definition<T> (name: string, subject: string, schemaId = envSchemaId): 
 /** A validator for a definition of schemas/protocol.schema.json, or a path inside one. */
 export function protocolDefinition<T> (pointer: string, subject: string): Validator<T> {
   return definition<T>(pointer, subject, protocolSchemaId)
+}
+
+/** A validator for a definition of schemas/synth.schema.json. */
+export function synthDefinition<T> (name: string, subject: string): Validator<T> {
+  return definition<T>(name, subject, synthSchemaId)
 }
 
 export const validateManifest = definition<EnvManifest>('EnvManifest', 'env.json')
