@@ -1,0 +1,20 @@
+// Every default and limit of the test backend, in one table.
+export const testBackendDefaults = Object.freeze({
+  host: '127.0.0.1',
+  port: 0,
+  model: 'codegym-test-model',
+  latencyMs: 0,
+  perTokenLatencyMs: 0,
+  maxContextTokens: 32_768,
+  maxRequestBytes: 16 * 1024 * 1024,
+  /** vLLM's and OpenAI's default `max_tokens` for /v1/completions. */
+  completionsMaxTokens: 16,
+  /** SGLang's default `sampling_params.max_new_tokens` for /generate. */
+  generateMaxNewTokens: 128,
+  /** The most alternatives `logprobs` / `top_logprobs` may ask for, as in OpenAI's API. */
+  maxLogprobs: 20,
+  /** The built-in policy calls Done after between this many turns... */
+  minTurnsBeforeDone: 2,
+  /** ...and this many. */
+  maxTurnsBeforeDone: 5,
+})

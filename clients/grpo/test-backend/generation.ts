@@ -1,0 +1,76 @@
+// From a policy's reply to the tokens a model would have sampled: the reply's text in the call
+// format, encoded with the tokenizer, cut by stop_token_ids or max_tokens, ended by the stop token,
+// with one deterministic log-prob per token.
+import { formatToolCall } from '../tool-calls.ts'
+import type { ChatTokenizer } from '../tokenizer.ts'
+import { hashText, mix, seedHash, tokenLogprob } from './determinism.ts'
+import type { GenerationRequest } from './requests.ts'
+import type { CallFormat, TestReply } from './types.ts'
+
+export type FinalReply = Exclude<TestReply, { kind: 'delay' }>
+export type AnsweredReply = Extract<TestReply, { kind: 'call' | 'text' | 'length' }>
+
+/** The reply under any `delay` wrappers, and the delays they add up to. */
+export function unwrapDelays (reply: TestReply): { reply: FinalReply, delayMs: number } {
+  let delayMs = 0
+  let current = reply
+  while (current.kind === 'delay') {
+    delayMs += current.ms
+    current = current.then
+  }
+  return { reply: current, delayMs }
+}
+
+export interface Completion {
+  /** The completion's text: its tokens decoded, without a final stop token. */
+  text: string
+  /** The sampled token ids; the stop token last when finishReason is 'stop' or 'tool_calls'. */
+  ids: number[]
+  logprobs: number[]
+  finishReason: 'stop' | 'length' | 'tool_calls'
+  /** A stop_token_ids entry that ended the completion (null for the end-of-turn token, as in vLLM). */
+  stopReason: number | null
+  /** Set when the call goes in Chat Completions' `tool_calls` field. */
+  toolCall?: { id: string, name: string, arguments: string }
+}
+
+export function complete (request: GenerationRequest, reply: AnsweredReply, tokenizer: ChatTokenizer, callFormat: CallFormat): Completion {
+  const text = reply.kind === 'call'
+    ? formatToolCall({ name: reply.name, parameters: reply.arguments }, callFormat === 'paper' ? 'paper' : 'hermes')
+    : reply.text
+  let ids = tokenizer.encode(text)
+  let finishReason: Completion['finishReason']
+  let stopReason: number | null = null
+  const stopAt = request.stopTokenIds.length > 0 ? ids.findIndex((id) => request.stopTokenIds.includes(id)) : -1
+  if (reply.kind !== 'length' && stopAt !== -1 && stopAt < request.maxTokens) {
+    ids = ids.slice(0, stopAt + 1)
+    finishReason = 'stop'
+    stopReason = ids[stopAt]!
+  } else if (reply.kind === 'length' || ids.length >= request.maxTokens) {
+    ids = ids.slice(0, request.maxTokens)
+    finishReason = 'length'
+  } else {
+    ids.push(endOfTurnId(tokenizer))
+    finishReason = 'stop'
+  }
+  const requestHash = mix(seedHash(request.seed), hashText(request.promptText))
+  const completion: Completion = {
+    text: tokenizer.decode(finishReason === 'stop' ? ids.slice(0, -1) : ids),
+    ids,
+    logprobs: ids.map((id, position) => tokenLogprob(requestHash, position, id)),
+    finishReason,
+    stopReason,
+  }
+  if (reply.kind === 'call' && request.toolCallsField && finishReason === 'stop' && stopReason === null) {
+    completion.finishReason = 'tool_calls'
+    completion.toolCall = { id: `call_${requestHash.toString(16).padStart(8, '0')}`, name: reply.name, arguments: JSON.stringify(reply.arguments) }
+  }
+  return completion
+}
+
+/** The token a chat model ends its turn with (`<|im_end|>` for Qwen). */
+export function endOfTurnId (tokenizer: ChatTokenizer): number {
+  const id = tokenizer.stopTokenIds[0]
+  if (id === undefined) throw new Error(`tokenizer ${tokenizer.source} has no stop token`)
+  return id
+}

@@ -1,0 +1,82 @@
+// The test backend's public shapes: what a test configures, what a policy sees and answers, and
+// the counters a test reads back.
+import type { ChatTokenizer } from '../tokenizer.ts'
+
+export type CallFormat = 'openai' | 'hermes' | 'paper'
+
+export interface TestBackendOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number
+  /** Address to bind (default 127.0.0.1). */
+  host?: string
+  /** Default: `await loadChatTokenizer()` (Qwen2.5's tokenizer and chat template). */
+  tokenizer?: ChatTokenizer
+  /** Fixed delay per generation call, in ms (default 0). */
+  latencyMs?: number
+  /** Extra delay per completion token, in ms (default 0). */
+  perTokenLatencyMs?: number
+  /**
+   * How replies carry calls: 'openai' in chat mode with `tools` is the tool_calls field, otherwise
+   * text in that format ('openai' writes Hermes text there, as a Hermes-templated model does).
+   */
+  callFormat?: CallFormat
+  /** Default: the built-in seeded policy, `seededPolicy()`. */
+  policy?: TestPolicy
+  /** The model name /v1/models lists and responses carry. */
+  model?: string
+  /** Longest prompt plus completion, in tokens (default 32,768). */
+  maxContextTokens?: number
+  /** Largest request body, in bytes (default 16 MiB); a larger one gets 413. */
+  maxRequestBytes?: number
+}
+
+export interface TestPolicyTool {
+  name: string
+  description?: string
+  parameters?: object
+}
+
+export interface TestPolicyInput {
+  endpoint: 'chat' | 'completions' | 'generate'
+  /** The whole prompt as text (chat: rendered with the tokenizer's template; token endpoints: decoded ids). */
+  promptText: string
+  /** From `tools`, or recovered from the prompt text. */
+  tools: TestPolicyTool[]
+  /** Assistant turns already in the prompt (0 on the first call). */
+  turn: number
+  /** The request's sampling seed (OpenAI/vLLM `seed`, SGLang `sampling_params.sampling_seed`), 0 when absent. */
+  seed: number
+  /** The request's sampling temperature (default 1); 0 is greedy, so the built-in policy then ignores the seed. */
+  temperature: number
+}
+
+export type TestReply =
+  | { kind: 'call', name: string, arguments: Record<string, unknown> }
+  | { kind: 'text', text: string }
+  | { kind: 'length', text: string }
+  | { kind: 'http_error', status: number, message?: string }
+  | { kind: 'hang' }
+  | { kind: 'delay', ms: number, then: TestReply }
+
+export type TestPolicy = (input: TestPolicyInput) => TestReply
+
+export interface TestBackendStats {
+  /** Generation requests received (chat, completions, generate), whatever their outcome. */
+  requests: number
+  /** Generation requests not yet answered or abandoned. */
+  inFlight: number
+  maxInFlight: number
+  completionTokens: number
+  promptTokens: number
+  /** Valid generation requests per sampling seed (as a decimal string). */
+  requestsBySeed: Record<string, number>
+  /** Sum over generation requests of the time from arrival to the end of the response, in ms. */
+  busyMs: number
+}
+
+export interface TestBackend {
+  url: string
+  stats (): TestBackendStats
+  resetStats (): void
+  close (): Promise<void>
+}
