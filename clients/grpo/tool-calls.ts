@@ -87,7 +87,7 @@ function parsePaper (content: string): ParsedToolCall {
   const objects = jsonObjectSpans(content)
   if (objects === 'unterminated') return failure(`a JSON object in the reply is not closed. ${formatHint.paper}`)
   if (objects.length === 0) return failure(`the reply has no tool call. ${formatHint.paper}`)
-  if (objects.length > 1) return failure(`the reply has ${objects.length} JSON objects; one tool call per turn. ${formatHint.paper}`)
+  if (objects.length > 1) return failure(`the reply has ${objects.length} JSON objects. ${formatHint.paper}`)
   return parseCallObject(objects[0]!, 'paper')
 }
 
@@ -107,8 +107,8 @@ function parseCallObject (text: string, format: 'hermes' | 'paper'): ParsedToolC
   const name = call.name
   if (name === undefined) return failure(`the tool call has no "name". ${hint}`)
   if (typeof name !== 'string' || name === '') return failure(`"name" must be a non-empty string, not ${describe(name)}. ${hint}`)
-  // A tool without parameters may be called without the key.
-  const parameters = call[key] ?? {}
+  // A tool without parameters may be called without the key (but not with null).
+  const parameters = call[key] === undefined ? {} : call[key]
   if (!isPlainObject(parameters)) return failure(`"${key}" of the call to ${name} must be a JSON object, not ${describe(parameters)}. ${hint}`)
   return { ok: true, action: { name, parameters } }
 }
@@ -149,7 +149,8 @@ function describe (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-  return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value} ${typeof value === 'object' ? '' : String(value)}`.trim()
+  if (typeof value === 'number' || typeof value === 'boolean') return `the ${typeof value} ${String(value)}`
+  return typeof value
 }
 
 // The same `tojson` filter the chat template applies, so a Hermes call the test backend writes is
