@@ -11,7 +11,8 @@ export interface PolicyReplyMessage {
   toolCalls?: Array<{ id: string, type?: 'function', function: { name: string, arguments: string } }>
 }
 
-export interface ToolAction {
+// A type alias rather than an interface, so an action is assignable to the protocol's plain-object types.
+export type ToolAction = {
   name: string
   parameters: Record<string, unknown>
 }
