@@ -27,4 +27,4 @@ export const rolloutDefaults = Object.freeze({
   progressIntervalMs: 10_000,
 })
 
-export type RolloutLimits = { -readonly [K in keyof typeof rolloutDefaults]: (typeof rolloutDefaults)[K] }
+export type RolloutLimits = { -readonly [K in keyof typeof rolloutDefaults]: number }

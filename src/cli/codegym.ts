@@ -6,8 +6,9 @@ import { failHandler } from './fail.ts'
 import { playCommands } from './play.ts'
 import { serveCommand } from './serve.ts'
 import { benchCommand } from './bench.ts'
+import { rolloutCommands } from './rollout.ts'
 
-const cli = playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym')))))
+const cli = rolloutCommands(playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym'))))))
 
 await cli
   .demandCommand(1, 'name a command')
