@@ -7,8 +7,9 @@ import { playCommands } from './play.ts'
 import { serveCommand } from './serve.ts'
 import { benchCommand } from './bench.ts'
 import { rolloutCommands } from './rollout.ts'
+import { synthCommand } from './synth.ts'
 
-const cli = rolloutCommands(playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym'))))))
+const cli = rolloutCommands(synthCommand(playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym')))))))
 
 await cli
   .demandCommand(1, 'name a command')
