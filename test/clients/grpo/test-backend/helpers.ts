@@ -1,0 +1,54 @@
+// What the test-backend tests share: one tokenizer, a tools fixture, and JSON over HTTP.
+import { loadChatTokenizer } from '../../../../clients/grpo/tokenizer.ts'
+
+export const tokenizer = await loadChatTokenizer()
+
+/** Tools as a Chat Completions request sends them: an env tool with a ranged integer, Observe and Done. */
+export const tools = [
+  {
+    type: 'function',
+    function: {
+      name: 'GetElement',
+      description: 'Return the element at a position of the hidden array.',
+      parameters: { type: 'object', properties: { index: { type: 'integer', minimum: 0, maximum: 999 } }, required: ['index'], additionalProperties: false },
+    },
+  },
+  {
+    type: 'function',
+    function: { name: 'Observe', description: 'Return what is observable.', parameters: { type: 'object', properties: {}, required: [], additionalProperties: false } },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'Done',
+      description: 'Submit the answer.',
+      parameters: { type: 'object', properties: { answer: { type: 'integer' } }, required: ['answer'], additionalProperties: false },
+    },
+  },
+] as const
+
+export const firstTurn = [
+  { role: 'system', content: 'Solve the task with the tools.' },
+  { role: 'user', content: 'Find the largest element.' },
+]
+
+export interface JsonResponse {
+  status: number
+  // Tests read response bodies field by field; their shapes are what the tests check.
+  body: any
+}
+
+export async function post (url: string, path: string, body: unknown, init: RequestInit = {}): Promise<JsonResponse> {
+  const response = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...init,
+  })
+  return { status: response.status, body: await response.json() }
+}
+
+export async function get (url: string, path: string): Promise<JsonResponse> {
+  const response = await fetch(url + path)
+  return { status: response.status, body: await response.json() }
+}
