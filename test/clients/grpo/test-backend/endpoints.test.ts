@@ -183,8 +183,8 @@ await t.test('the policy sees the turn, the tools (sent or read from the prompt)
   const chat = await post(recording.url, '/v1/chat/completions', { messages: conversation, tools, seed: 9, temperature: 0.7, return_token_ids: true })
   t.equal(chat.status, 500, 'the script has no reply for turn 2')
   t.equal(chat.body.error.message, 'scripted policy: no reply for turn 2 (the script has 1)')
-  const rendered = tokenizer.renderChat(conversation.map((message) => message.role === 'assistant'
-    ? { ...message, content: '', tool_calls: message.tool_calls!.map((call) => ({ type: 'function' as const, function: { name: call.function.name, arguments: JSON.parse(call.function.arguments) as unknown } })) }
+  const rendered = tokenizer.renderChat(conversation.map((message) => 'tool_calls' in message && message.tool_calls !== undefined
+    ? { ...message, content: '', tool_calls: message.tool_calls.map((call) => ({ type: 'function' as const, function: { name: call.function.name, arguments: JSON.parse(call.function.arguments) as unknown } })) }
     : message) as never, { tools, addGenerationPrompt: true })
   t.match(inputs[0], { endpoint: 'chat', turn: 2, seed: 9, temperature: 0.7, promptText: rendered })
   t.ok(rendered.includes('<tool_call>\n{"name": "GetElement", "arguments": {"index": 2}}\n</tool_call>'), 'JSON-string arguments are rendered as objects')
