@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { WebSocket } from 'ws'
 import { codecOf, decodeFrame, encodeFrame, type Codec } from '../../src/protocol/codec.ts'
-import { closeCodes } from '../../src/protocol/constants.ts'
+import { closeCodes, resumeHeader } from '../../src/protocol/constants.ts'
 import type {
   BatchOperation, BatchOutcome, ErrorObject, Event as ServerEvent, HelloParams, HelloResult, Op, Operations, RequestId,
   ResetOptions, SessionId, SessionSummary, StepResult,
@@ -24,8 +24,11 @@ export const clientVersions = [1]
 /** One operation of a batch, typed by the Operations table. */
 export type BatchRequest = { [O in Exclude<Op, 'hello' | 'batch'>]: { op: O, params: OpParams<O> } }[Exclude<Op, 'hello' | 'batch'>]
 
-/** Makes a new connection; called once per connect and once per reconnect attempt. */
-export type TransportFactory = () => Transport | Promise<Transport>
+/**
+ * Makes a new connection; called once per connect and once per reconnect attempt, with the resume
+ * token on reconnects (a URL's connection sends it in the upgrade request, for `--workers N` servers).
+ */
+export type TransportFactory = (resumeToken?: string) => Transport | Promise<Transport>
 
 export interface ReconnectPolicy {
   /** Connection attempts after a drop before the client gives up. Default 5. */
@@ -134,7 +137,7 @@ export class CodeGymClient extends EventEmitter<CodeGymClientEvents> {
     let factory: TransportFactory
     let canReconnect = true
     if (typeof target === 'string') {
-      factory = () => connectWebSocket(target, { handshakeTimeoutMs: options.handshakeTimeoutMs })
+      factory = (resumeToken) => connectWebSocket(target, { handshakeTimeoutMs: options.handshakeTimeoutMs, resumeToken })
     } else if (typeof target === 'function') {
       factory = target
     } else {
@@ -447,7 +450,7 @@ export class CodeGymClient extends EventEmitter<CodeGymClientEvents> {
       if (this.#state !== 'reconnecting') return
       let transport: Transport | undefined
       try {
-        transport = await this.#factory()
+        transport = await this.#factory(this.#hello?.resumeToken)
         if (this.#state !== 'reconnecting') {
           transport.close(closeCodes.normal, 'client closed')
           return
@@ -528,6 +531,8 @@ export interface WebSocketConnectOptions {
   handshakeTimeoutMs?: number | undefined
   /** Largest frame the client reads. Default: ws's own (100 MiB). */
   maxPayloadBytes?: number | undefined
+  /** Sent in the upgrade request's codegym-resume header, so a multi-process server routes a resume to its sessions. */
+  resumeToken?: string | undefined
 }
 
 /** Opens a WebSocket to a codegym-serve URL and wraps it as a Transport. */
@@ -537,6 +542,7 @@ export function connectWebSocket (url: string, options: WebSocketConnectOptions 
       perMessageDeflate: false,
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
       ...(options.maxPayloadBytes === undefined ? {} : { maxPayload: options.maxPayloadBytes }),
+      ...(options.resumeToken === undefined ? {} : { headers: { [resumeHeader]: options.resumeToken } }),
     })
     const onError = (error: Error): void => {
       socket.off('open', onOpen)

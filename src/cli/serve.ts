@@ -1,27 +1,48 @@
 // `codegym serve` / `codegym-serve`: the server on the bundled envs (or --envs), every limit a flag.
+import cluster from 'node:cluster'
 import { isIP } from 'node:net'
 import type { Argv } from 'yargs'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import { bundledEnvsDir } from '../env/runtime.ts'
 import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/limits.ts'
 import { defaultServerLimits, type ServerLimits } from '../server/limits.ts'
-import { CodeGymServer, defaultHost, defaultPort } from '../server/server.ts'
+import { CodeGymServer, defaultHost, defaultPort, type ServerOptions } from '../server/server.ts'
+import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultServerWorkers } from '../server/cluster.ts'
+import { clusterWorkerIndex, connectToPrimary, workerServerOptions } from '../server/cluster-worker.ts'
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => '-' + letter.toLowerCase())
 
+/**
+ * Flag names that differ from their defaults-table names: `--workers` is the number of server
+ * processes, so the sandbox pool's `workers` is `--sandbox-workers`.
+ */
+const flagNames: Readonly<Record<string, string>> = { workers: 'sandboxWorkers' }
+const flagName = (name: string): string => flagNames[name] ?? name
+
 /** Flags for every limit, made from the defaults tables so a new limit is a new flag. */
-function limitOptions<T> (cli: Argv<T>, table: Readonly<Record<string, number>>, group: string): Argv<T> {
+function limitOptions<T> (cli: Argv<T>, table: Readonly<Record<string, number>>, group: string, computedDefaults: Readonly<Record<string, string>> = {}): Argv<T> {
   let withOptions = cli
   for (const [name, value] of Object.entries(table)) {
-    withOptions = withOptions.option(kebab(name), { type: 'number', default: value, group, describe: name })
+    const computed = computedDefaults[name]
+    withOptions = withOptions.option(kebab(flagName(name)), computed === undefined
+      ? { type: 'number', default: value, group, describe: name }
+      : { type: 'number', defaultDescription: computed, group, describe: name })
   }
   return withOptions
 }
 
-function pick<K extends string> (args: Record<string, unknown>, table: Readonly<Record<K, number>>): Record<K, number> {
-  const picked = {} as Record<K, number>
-  for (const name of Object.keys(table) as K[]) picked[name] = args[name] as number
+function pick<K extends string> (args: Record<string, unknown>, table: Readonly<Record<K, number>>): Partial<Record<K, number>> {
+  const picked: Partial<Record<K, number>> = {}
+  for (const name of Object.keys(table) as K[]) {
+    const value = args[flagName(name)]
+    if (value !== undefined) picked[name] = value as number
+  }
   return picked
+}
+
+function positiveInteger (flag: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${flag} takes a whole number of at least 1; got ${value}`)
+  return value
 }
 
 function isLoopback (host: string): boolean {
@@ -37,7 +58,11 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('drain-grace-ms', { type: 'number', default: 0, describe: 'on SIGTERM, time clients may go on using sessions before reading stops' })
     .option('drain-timeout-ms', { type: 'number', default: 30_000, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
-  return limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:')
+    .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (1: a single process, no primary)' })
+  const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {
+    workers: 'cores / --workers, at least 1',
+  })
+  return limitOptions(withLimits, defaultClusterLimits, 'Server worker limits (--workers 2 or more):')
 }
 
 export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv']>): Promise<void> {
@@ -45,18 +70,24 @@ export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv
   if (!isLoopback(args.host) && token === undefined) {
     throw new Error(`binding to ${args.host} exposes the server beyond this machine: give --token (or CODEGYM_TOKEN)`)
   }
-  const logger = pino({ name: 'codegym-serve', level: args.logLevel }, pino.destination(2))
-  const server = await CodeGymServer.start({
+  const workers = positiveInteger('workers', args.workers)
+  const sandboxWorkers = positiveInteger('sandbox-workers', (args.sandboxWorkers as number | undefined) ?? defaultSandboxWorkers(workers))
+  const workerIndex = clusterWorkerIndex()
+  const logger = pino({ name: 'codegym-serve', level: args.logLevel, ...(workerIndex === undefined ? {} : { base: { worker: workerIndex, pid: process.pid } }) }, pino.destination(2))
+  const serverOptions: ServerOptions = {
     host: args.host,
     port: args.port,
     envDirs: args.envs,
     token,
     limits: pick(args, defaultServerLimits) as Partial<ServerLimits>,
-    sandbox: pick(args, defaultSandboxPoolOptions) as Partial<SandboxPoolOptions>,
+    sandbox: { ...pick(args, defaultSandboxPoolOptions), workers: sandboxWorkers } as Partial<SandboxPoolOptions>,
     drainGraceMs: args.drainGraceMs,
     drainTimeoutMs: args.drainTimeoutMs,
     logger,
-  })
+  }
+  if (workers > 1 && cluster.isPrimary) return servePrimary(workers, args, logger)
+  if (workerIndex !== undefined) return serveWorker(workerIndex, serverOptions, logger)
+  const server = await CodeGymServer.start(serverOptions)
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down')
     server.drain().then(() => process.exit(0), (error: unknown) => {
@@ -66,6 +97,32 @@ export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+}
+
+/** The primary of `--workers N`: owns the port, starts N workers (this same command), drains them all on SIGTERM. */
+async function servePrimary (workers: number, args: Record<string, unknown> & { host: string, port: number }, logger: Logger): Promise<void> {
+  const primary = await ClusterPrimary.start({ workers, host: args.host, port: args.port, logger, limits: pick(args, defaultClusterLimits) })
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down')
+    void primary.drain().then((clean) => process.exit(clean ? 0 : 1))
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+/** A worker of `--workers N`: drains when its primary says so (or on its own SIGTERM) and exits. */
+function serveWorker (index: number, options: ServerOptions, logger: Logger): void {
+  // Ctrl-C reaches every process of the group; the primary drains the workers in order.
+  process.on('SIGINT', () => {})
+  const starting = CodeGymServer.start({ ...options, ...workerServerOptions(index) })
+  connectToPrimary(starting, (error) => {
+    if (error !== undefined) logger.error({ err: error }, 'server worker failed')
+    process.exit(error === undefined ? 0 : 1)
+  })
+  process.once('SIGTERM', () => {
+    logger.info({ signal: 'SIGTERM' }, 'shutting down')
+    void starting.then((server) => server.drain()).then(() => process.exit(0), () => process.exit(1))
+  })
 }
 
 export function serveCommand<T> (cli: Argv<T>): Argv<T> {

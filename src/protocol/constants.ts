@@ -3,6 +3,12 @@
 /** Protocol versions this server speaks, newest last. */
 export const supportedVersions = [1] as const
 
+/**
+ * The WebSocket upgrade request header in which a reconnecting client repeats its resume token: a
+ * multi-process server (`--workers N`) routes the connection to the worker that holds its sessions.
+ */
+export const resumeHeader = 'codegym-resume'
+
 /** WebSocket close codes the server uses (4000-4999 are the application's own). */
 export const closeCodes = Object.freeze({
   normal: 1000,

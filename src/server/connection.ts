@@ -1,6 +1,6 @@
 // One client connection: awaiting_hello → open → closed. Every frame is checked at the edge
 // (size, codec, envelope) before any work is done for it; nothing a client sends can throw past here.
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { codecOf, decodeFrame, encodeFrame, FrameDecodeError, type Codec } from '../protocol/codec.ts'
 import { paramsValidators, validateRequest } from '../protocol/catalogue.ts'
 import { closeCodes, supportedVersions } from '../protocol/constants.ts'
@@ -21,6 +21,10 @@ export interface ConnectionHost {
   /** Takes ownership of a client key for this connection; returns the connection it took it from. */
   claimClient: (clientKey: string, connection: Connection) => Connection | undefined
   isKnownClient: (clientKey: string) => boolean
+  /** A fresh client key (the resume token). */
+  newClientKey: () => string
+  /** Why a resume token is not known here. */
+  unknownResumeMessage: (clientKey: string) => string
   onClosed: (connection: Connection) => void
 }
 
@@ -170,9 +174,9 @@ export class Connection {
       throw new ProtocolError('unauthorized', hello.token === undefined ? 'this server requires a token' : 'the token is wrong')
     }
     if (hello.resume !== undefined && !this.#host.isKnownClient(hello.resume)) {
-      throw new ProtocolError('invalid_resume_token', 'the resume token is unknown or expired: its sessions are gone')
+      throw new ProtocolError('invalid_resume_token', this.#host.unknownResumeMessage(hello.resume))
     }
-    const clientKey = hello.resume ?? randomBytes(18).toString('base64url')
+    const clientKey = hello.resume ?? this.#host.newClientKey()
     const previous = this.#host.claimClient(clientKey, this)
     previous?.close(closeCodes.resumedElsewhere, 'the client resumed on another connection')
     this.#clientKey = clientKey

@@ -1,8 +1,9 @@
 // codegym-serve: WebSocket (the protocol) and HTTP (/healthz, /metrics, /envs) on one port.
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { readFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { pino, type Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { Runtime } from '../env/runtime.ts'
@@ -13,6 +14,7 @@ import { WebSocketTransport } from '../transport/websocket.ts'
 import { closeCodes } from '../protocol/constants.ts'
 import { Connection, type ConnectionHost } from './connection.ts'
 import type { ServerState } from './handlers.ts'
+import { answerHttp, type Health } from './http-routes.ts'
 import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
@@ -44,6 +46,16 @@ export interface ServerOptions {
   /** Time a drain waits for requests in flight before it closes connections anyway. */
   drainTimeoutMs?: number
   logger?: Logger
+  /**
+   * false: bind no port; connections come through acceptUpgrade (a worker of a multi-process
+   * server, whose primary owns the listener). Default true.
+   */
+  listen?: boolean
+  /**
+   * Put in front of every resume token this server hands out, so that whoever routes connections
+   * can tell from a token which server holds its sessions (a worker's index). Default none.
+   */
+  resumeTokenPrefix?: string
 }
 
 interface ClientEntry {
@@ -101,10 +113,12 @@ export class CodeGymServer {
       token: options.token,
       claimClient: (clientKey, connection) => this.#claimClient(clientKey, connection),
       isKnownClient: (clientKey) => this.#clients.has(clientKey),
+      newClientKey: () => (options.resumeTokenPrefix ?? '') + randomBytes(18).toString('base64url'),
+      unknownResumeMessage: (clientKey) => this.#unknownResumeMessage(clientKey),
       onClosed: (connection) => this.#onConnectionClosed(connection),
     }
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#serverLimits.maxFrameBytes, perMessageDeflate: false })
-    this.#http = createServer((request, response) => { void this.#onHttpRequest(request, response) })
+    this.#http = createServer((request, response) => { void answerHttp(request, response, this.#httpSources) })
     this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head))
     this.#http.on('clientError', (_error, socket) => socket.destroy())
     this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs)
@@ -114,6 +128,10 @@ export class CodeGymServer {
   static async start (options: ServerOptions = {}): Promise<CodeGymServer> {
     const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox } })
     const server = new CodeGymServer(runtime, options.runtime === undefined, options)
+    if (options.listen === false) {
+      server.logger.info({ envs: runtime.envIds().length, sandboxWorkers: runtime.pool.options.workers }, 'ready')
+      return server
+    }
     await new Promise<void>((resolve, reject) => {
       server.#http.once('error', reject)
       server.#http.listen(options.port ?? defaultPort, options.host ?? defaultHost, () => {
@@ -121,7 +139,7 @@ export class CodeGymServer {
         resolve()
       })
     })
-    server.logger.info({ url: server.url, envs: runtime.envIds().length, workers: runtime.pool.options.workers }, 'listening')
+    server.logger.info({ url: server.url, envs: runtime.envIds().length, sandboxWorkers: runtime.pool.options.workers }, 'listening')
     return server
   }
 
@@ -135,6 +153,9 @@ export class CodeGymServer {
   }
 
   get sessionCount (): number { return this.#sessions.size }
+  get isDraining (): boolean { return this.#draining }
+  get envIds (): string[] { return this.#runtime.envIds() }
+  health (): Health { return { draining: this.#draining, sessions: this.#sessions.size, connections: this.#connections.size } }
   get connectionCount (): number { return this.#connections.size }
 
   /** Serves one connection over any transport (the in-memory pair in tests). */
@@ -186,6 +207,11 @@ export class CodeGymServer {
     if (this.#ownsRuntime) await this.#runtime.close()
   }
 
+  /** Serves a WebSocket upgrade request read by someone else (a multi-process server's primary). */
+  acceptUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#onUpgrade(request, socket, head)
+  }
+
   #onUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
     if (this.#draining || this.#connections.size >= this.#serverLimits.maxConnections) {
@@ -195,23 +221,18 @@ export class CodeGymServer {
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.accept(new WebSocketTransport(ws)))
   }
 
-  async #onHttpRequest (request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?')[0]
-    const json = (status: number, body: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+  readonly #httpSources = {
+    health: () => this.health(),
+    metrics: async () => ({ contentType: this.metrics.registry.contentType, text: await this.metrics.registry.metrics() }),
+    envs: () => this.#runtime.envIds(),
+  }
+
+  #unknownResumeMessage (clientKey: string): string {
+    const prefix = this.#options.resumeTokenPrefix
+    if (prefix !== undefined && !clientKey.startsWith(prefix)) {
+      return 'the resume token was handed out by another worker process of this server: send it in the codegym-resume header of the WebSocket upgrade request, so the connection reaches that worker'
     }
-    if (request.method !== 'GET') return json(405, { error: 'only GET is served over HTTP' })
-    switch (path) {
-      case '/healthz':
-        return json(this.#draining ? 503 : 200, { status: this.#draining ? 'draining' : 'ok', sessions: this.#sessions.size, connections: this.#connections.size })
-      case '/metrics':
-        response.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(await this.metrics.registry.metrics())
-        return
-      case '/envs':
-        return json(200, { envs: this.#runtime.envIds() })
-      default:
-        return json(404, { error: `no such path: ${path}; try /healthz, /metrics, /envs, or a WebSocket` })
-    }
+    return 'the resume token is unknown or expired: its sessions are gone'
   }
 
   #claimClient (clientKey: string, connection: Connection): Connection | undefined {

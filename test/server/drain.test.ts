@@ -20,7 +20,7 @@ const stepsBeforeSignal = 300
 const maxStepsPerSession = 2000
 const drainGraceMs = 300
 
-const child = spawn(process.execPath, [bin, '--port', '0', '--workers', '1', '--log-level', 'info', '--drain-grace-ms', String(drainGraceMs)], {
+const child = spawn(process.execPath, [bin, '--port', '0', '--workers', '1', '--sandbox-workers', '1', '--log-level', 'info', '--drain-grace-ms', String(drainGraceMs)], {
   stdio: ['ignore', 'ignore', 'pipe'],
 })
 const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {

@@ -20,6 +20,11 @@ from . import codec as codecs
 from ._codes import PROTOCOL_VERSIONS
 from .errors import CodeGymError, ConnectionClosedError, RequestTimeoutError, error_from_wire
 
+#: The upgrade request header that repeats the resume token (PROTOCOL.md, "Client identity and resume").
+RESUME_HEADER = "codegym-resume"
+# websockets 14 renamed connect()'s extra_headers to additional_headers.
+_HEADERS_ARGUMENT = "additional_headers" if int(websockets.__version__.split(".")[0]) >= 14 else "extra_headers"
+
 log = logging.getLogger("codegym_client")
 
 __all__ = ["AsyncCodeGymClient", "ReconnectPolicy", "Snapshot", "CLOSE_CODES"]
@@ -463,8 +468,12 @@ class AsyncCodeGymClient:
                     self._track(operation.get("op", ""), operation.get("params") or {}, each)
 
     async def _open(self) -> _Connection:
+        # A resume token goes in the upgrade request too: a server started with ``--workers N``
+        # hands the connection to the worker process that holds the client's sessions.
+        token = self._hello["resumeToken"] if self._hello else self._initial_resume
+        headers = {} if token is None else {RESUME_HEADER: token}
         ws = await websockets.connect(self.url, compression=None, open_timeout=self._open_timeout,
-                                      max_size=self._max_frame_bytes)
+                                      max_size=self._max_frame_bytes, **{_HEADERS_ARGUMENT: headers})
         # Looked up per frame, not bound once, so a subclass or a test may wrap _on_frame.
         conn = _Connection(ws, lambda c, frame: self._on_frame(c, frame),
                            lambda c, code, reason: self._on_transport_closed(c, code, reason))

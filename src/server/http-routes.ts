@@ -1,0 +1,43 @@
+// The HTTP side of codegym-serve (/healthz, /metrics, /envs): one set of routes, answered by a
+// single server from its own state and by a multi-process server's primary from its workers'.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+export interface Health {
+  draining: boolean
+  sessions: number
+  connections: number
+}
+
+export interface HttpSources {
+  health: () => Health | Promise<Health>
+  metrics: () => Promise<{ contentType: string, text: string }>
+  envs: () => readonly string[] | Promise<readonly string[]>
+}
+
+export async function answerHttp (request: IncomingMessage, response: ServerResponse, sources: HttpSources): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0]
+  const json = (status: number, body: unknown): void => {
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+  }
+  if (request.method !== 'GET') return json(405, { error: 'only GET is served over HTTP' })
+  try {
+    switch (path) {
+      case '/healthz': {
+        const { draining, sessions, connections } = await sources.health()
+        return json(draining ? 503 : 200, { status: draining ? 'draining' : 'ok', sessions, connections })
+      }
+      case '/metrics': {
+        const { contentType, text } = await sources.metrics()
+        response.writeHead(200, { 'content-type': contentType }).end(text)
+        return
+      }
+      case '/envs':
+        return json(200, { envs: await sources.envs() })
+      default:
+        return json(404, { error: `no such path: ${path}; try /healthz, /metrics, /envs, or a WebSocket` })
+    }
+  } catch (error) {
+    // Only a multi-process server's sources can fail (a worker did not answer in time).
+    if (!response.headersSent) json(503, { error: error instanceof Error ? error.message : String(error) })
+  }
+}
