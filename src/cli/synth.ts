@@ -4,7 +4,7 @@ import { synthStages } from '../synth/artefacts.ts'
 import { defaultLlmSettings, defaultPolicySettings, defaultSynthLimits, type LlmSettings } from '../synth/defaults.ts'
 import { runSynth } from '../synth/pipeline.ts'
 import { ProblemsFileError, readProblems } from '../synth/problems.ts'
-import { ChatReferencePolicy } from '../synth/reference-policy.ts'
+import { RolloutReferencePolicy } from '../synth/reference-policy.ts'
 import { formatReport } from '../synth/report.ts'
 import type { SynthStage } from '../schemas/synth.generated.ts'
 
@@ -29,7 +29,7 @@ function synthOptions<T> (cli: Argv<T>) {
     .option('policy-url', { type: 'string', describe: 'reference policy (OpenAI-compatible) for the difficulty filter; without it the filter is skipped' })
     .option('policy-model', { type: 'string', describe: 'model name for the reference policy' })
     .option('policy-temperature', { type: 'number', default: defaultPolicySettings.temperature })
-    .option('policy-max-turns', { type: 'number', default: defaultPolicySettings.maxTurns })
+    .option('policy-max-steps', { type: 'number', describe: "T_max of the reference policy's episodes (default: each env's own)" })
     .option('difficulty-tries', { type: 'number', default: defaultSynthLimits.difficultyTries })
     .option('max-solve-rate', { type: 'number', default: defaultSynthLimits.maxSolveRate })
     .option('stages', { type: 'string', array: true, choices: synthStages, describe: 'run only these stages (default: all)' })
@@ -68,12 +68,12 @@ export function synthCommand<T> (cli: Argv<T>): Argv<T> {
         }
     const policy = args.policyUrl === undefined || args.policyModel === undefined
       ? undefined
-      : new ChatReferencePolicy({
+      : new RolloutReferencePolicy({
         ...defaultPolicySettings,
         url: args.policyUrl,
         model: args.policyModel,
         temperature: args.policyTemperature,
-        maxTurns: positiveInteger('policy-max-turns', args.policyMaxTurns),
+        ...(args.policyMaxSteps === undefined ? {} : { maxSteps: positiveInteger('policy-max-steps', args.policyMaxSteps) }),
         concurrency,
         ...(apiKey === undefined ? {} : { apiKey }),
       })

@@ -80,8 +80,8 @@ export const defaultSynthSandbox = Object.freeze({
 
 /** The reference policy of the difficulty filter. */
 export interface PolicySettings extends LlmSettings {
-  /** Model turns per episode before it counts as unsolved (the env's T_max also applies). */
-  maxTurns: number
+  /** T_max of the reference policy's episodes (the reset's maxSteps); default: the env's own. */
+  maxSteps?: number
 }
 
 export const defaultPolicySettings = Object.freeze({
@@ -89,5 +89,4 @@ export const defaultPolicySettings = Object.freeze({
   temperature: 1,
   maxTokens: 1024,
   requestTimeoutMs: 120_000,
-  maxTurns: 64,
 })

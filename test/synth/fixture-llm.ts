@@ -36,8 +36,8 @@ export function fixturePolicy (counts: FixtureLlmCounts) {
 
 /** Reads the length, then every element, then submits how many are odd: it solves every count-odds task. */
 function countOddsAgent (input: ScriptedInput): ScriptedReply {
-  // Observations are the user messages after the task statement.
-  const observations = input.messages.filter((message) => message.role === 'user').slice(1).map((message) => JSON.parse(message.content) as number)
+  // Observations are the tool (or user) messages after the task statement.
+  const observations = input.messages.slice(2).filter((message) => message.role === 'tool' || message.role === 'user').map((message) => JSON.parse(message.content) as number)
   if (input.turn === 0) return { kind: 'call', name: 'GetLength', arguments: {} }
   const length = observations[0]!
   if (input.turn <= length) return { kind: 'call', name: 'GetElement', arguments: { index: input.turn - 1 } }

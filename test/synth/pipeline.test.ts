@@ -13,7 +13,7 @@ import type { StageStatus } from '../../src/schemas/synth.generated.ts'
 import { defaultLlmSettings, defaultPolicySettings } from '../../src/synth/defaults.ts'
 import { runSynth, type SynthOptions } from '../../src/synth/pipeline.ts'
 import { readProblems } from '../../src/synth/problems.ts'
-import { ChatReferencePolicy } from '../../src/synth/reference-policy.ts'
+import { RolloutReferencePolicy } from '../../src/synth/reference-policy.ts'
 import { formatReport } from '../../src/synth/report.ts'
 import { startScriptedLlm } from '../helpers/scripted-llm.ts'
 import { fixturePolicy, problemsPath } from './fixture-llm.ts'
@@ -30,7 +30,7 @@ const options = (extra: Partial<SynthOptions> = {}): SynthOptions => ({
   outDir,
   limits: { k: 3, inputsPerDifficulty: 2, concurrency: 2 },
   llm: { ...defaultLlmSettings, url: llm.url, model: 'recorded', retryBaseDelayMs: 1 },
-  policy: new ChatReferencePolicy({ ...defaultPolicySettings, url: llm.url, model: 'reference', maxTurns: 40 }),
+  policy: new RolloutReferencePolicy({ ...defaultPolicySettings, url: llm.url, model: 'reference' }),
   ...extra,
 })
 
