@@ -32,6 +32,7 @@ export async function collect (records: AsyncIterable<RolloutRecord>): Promise<R
 
 /** A record without what varies from run to run (wall-clock timings). */
 export function withoutTimings (record: RolloutRecord): Omit<RolloutRecord, 'timings'> {
-  const { timings: _timings, ...rest } = record
-  return rest
+  const rest: Partial<RolloutRecord> = { ...record }
+  delete rest.timings
+  return rest as Omit<RolloutRecord, 'timings'>
 }
