@@ -38,7 +38,7 @@ export const defaultSynthLimits: Readonly<SynthLimits> = Object.freeze({
 })
 
 export interface LlmSettings {
-  /** Base URL of an OpenAI-compatible API (e.g. http://localhost:8000/v1); /chat/completions is appended. */
+  /** Base URL of an OpenAI-compatible API, with or without /v1 (e.g. http://localhost:8000/v1). */
   url: string
   model: string
   temperature: number

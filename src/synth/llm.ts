@@ -42,9 +42,11 @@ export class LlmError extends Error {
 
 const retryableStatus = (status: number): boolean => status === 429 || status >= 500
 
+/** The Chat Completions URL of a base URL given with or without /v1 (as the rollout client takes them). */
 export function chatCompletionsUrl (url: string): string {
   const base = url.replace(/\/+$/, '')
-  return base.endsWith('/chat/completions') ? base : `${base}/chat/completions`
+  if (base.endsWith('/chat/completions')) return base
+  return base.endsWith('/v1') ? `${base}/chat/completions` : `${base}/v1/chat/completions`
 }
 
 export class LlmClient {

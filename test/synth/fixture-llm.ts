@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promptMarker } from '../../src/synth/prompts.ts'
-import type { ScriptedInput, ScriptedReply } from '../helpers/scripted-llm.ts'
+import type { TestPolicy, TestPolicyInput, TestReply } from '../../clients/grpo/test-backend/index.ts'
 
 export const synthFixturesDir = fileURLToPath(new URL('../fixtures/synth/', import.meta.url))
 export const problemsPath = `${synthFixturesDir}problems.jsonl`
@@ -17,8 +17,8 @@ export interface FixtureLlmCounts {
   policy: number
 }
 
-export function fixturePolicy (counts: FixtureLlmCounts) {
-  return (input: ScriptedInput): ScriptedReply => {
+export function fixturePolicy (counts: FixtureLlmCounts): TestPolicy {
+  return (input) => {
     const marker = promptMarker.exec(input.promptText)
     if (marker !== null) {
       counts.pipeline++
@@ -30,14 +30,14 @@ export function fixturePolicy (counts: FixtureLlmCounts) {
       }
     }
     counts.policy++
-    return input.tools.includes('IsOdd') ? countOddsAgent(input) : { kind: 'call', name: 'Done', arguments: { answer: 123456789 } }
+    return input.tools.some((tool) => tool.name === 'IsOdd') ? countOddsAgent(input) : { kind: 'call', name: 'Done', arguments: { answer: 123456789 } }
   }
 }
 
 /** Reads the length, then every element, then submits how many are odd: it solves every count-odds task. */
-function countOddsAgent (input: ScriptedInput): ScriptedReply {
-  // Observations are the tool (or user) messages after the task statement.
-  const observations = input.messages.slice(2).filter((message) => message.role === 'tool' || message.role === 'user').map((message) => JSON.parse(message.content) as number)
+function countOddsAgent (input: TestPolicyInput): TestReply {
+  // The chat template (Qwen2.5's) shows each tool result in a <tool_response> block.
+  const observations = [...input.promptText.matchAll(/<tool_response>\n([\s\S]*?)\n<\/tool_response>/g)].map((match) => JSON.parse(match[1]!) as number)
   if (input.turn === 0) return { kind: 'call', name: 'GetLength', arguments: {} }
   const length = observations[0]!
   if (input.turn <= length) return { kind: 'call', name: 'GetElement', arguments: { index: input.turn - 1 } }

@@ -15,11 +15,11 @@ import { runSynth, type SynthOptions } from '../../src/synth/pipeline.ts'
 import { readProblems } from '../../src/synth/problems.ts'
 import { RolloutReferencePolicy } from '../../src/synth/reference-policy.ts'
 import { formatReport } from '../../src/synth/report.ts'
-import { startScriptedLlm } from '../helpers/scripted-llm.ts'
+import { startTestBackend } from '../../clients/grpo/test-backend/index.ts'
 import { fixturePolicy, problemsPath } from './fixture-llm.ts'
 
 const counts = { pipeline: 0, policy: 0 }
-const llm = await startScriptedLlm(fixturePolicy(counts))
+const llm = await startTestBackend({ policy: fixturePolicy(counts) })
 t.teardown(() => llm.close())
 const outDir = await mkdtemp(join(tmpdir(), 'codegym-synth-'))
 t.teardown(() => rm(outDir, { recursive: true, force: true }))
@@ -28,7 +28,7 @@ const problems = await readProblems(problemsPath)
 const options = (extra: Partial<SynthOptions> = {}): SynthOptions => ({
   problems,
   outDir,
-  limits: { k: 3, inputsPerDifficulty: 2, concurrency: 2 },
+  limits: { k: 3, inputsPerDifficulty: 2, difficultyTries: 2, concurrency: 2 },
   llm: { ...defaultLlmSettings, url: llm.url, model: 'recorded', retryBaseDelayMs: 1 },
   policy: new RolloutReferencePolicy({ ...defaultPolicySettings, url: llm.url, model: 'reference' }),
   ...extra,
@@ -153,7 +153,8 @@ await t.test('--force-stage redoes that stage and the later ones, from saved LLM
 
 await t.test('an LLM endpoint that fails leaves the stage in error, and a rerun retries it', async (t) => {
   let failing = true
-  const flaky = await startScriptedLlm((input) => failing ? { kind: 'http_error', status: 503 } : fixturePolicy({ pipeline: 0, policy: 0 })(input))
+  const recorded = fixturePolicy({ pipeline: 0, policy: 0 })
+  const flaky = await startTestBackend({ policy: (input) => failing ? { kind: 'http_error', status: 503 } : recorded(input) })
   t.teardown(() => flaky.close())
   const dir = await mkdtemp(join(tmpdir(), 'codegym-synth-flaky-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
@@ -162,7 +163,7 @@ await t.test('an LLM endpoint that fails leaves the stage in error, and a rerun 
   const failed = await runSynth(flakyOptions)
   t.same(failed.report.problems.map((line) => [line.outcome, line.stage, line.reason?.code]), [['error', 'gym', 'llm_failed']])
   t.match(failed.report.problems[0]?.reason?.message, /HTTP 503/)
-  t.equal(flaky.requests, 2, 'one request and one retry')
+  t.equal(flaky.stats().requests, 2, 'one request and one retry')
   failing = false
   const retried = await runSynth(flakyOptions)
   t.same(retried.report.problems.map((line) => [line.outcome, line.stage, line.reason?.code]), [['rejected', 'filters', 'too_few_calls']])
