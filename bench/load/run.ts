@@ -46,7 +46,7 @@ export const defaultMix: StepMix = { valid: 0.8, fail: 0.1, observe: 0.09, done:
 /** Sessions one connection may hold at most on a default server (maxSessionsPerConnection). */
 const sessionsPerIdleConnection = 60_000
 
-function loadTasks (): BenchTask[] {
+export function loadTasks (): BenchTask[] {
   return readFileSync(join(benchEnvDir, 'tasks.jsonl'), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => {
     const task = JSON.parse(line) as { id: string, config: { values: number[] } }
     return { id: task.id, values: task.config.values, answer: maxSubarraySum(task.config.values) }
@@ -64,7 +64,7 @@ function maxSubarraySum (values: number[]): number {
   return best
 }
 
-interface Started { url: string, process: ChildProcess }
+export interface Started { url: string, process: ChildProcess }
 
 /** Starts a child process and waits for the line on `stream` that gives its URL. */
 async function startServer (command: string[], urlFrom: (line: string) => string | undefined, stream: 'stdout' | 'stderr'): Promise<Started> {
@@ -88,7 +88,7 @@ const parseJsonLine = (line: string): Record<string, unknown> | undefined => {
   }
 }
 
-async function stop (child: ChildProcess): Promise<void> {
+export async function stop (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
@@ -96,7 +96,7 @@ async function stop (child: ChildProcess): Promise<void> {
 }
 
 /** Runs `processes` generator processes on one config (sessions and connections split among them). */
-async function generate (config: Omit<GeneratorConfig, 'seed'>, processes: number, onHolding?: (sessions: number) => Promise<void>): Promise<GeneratorReport[]> {
+export async function generate (config: Omit<GeneratorConfig, 'seed'>, processes: number, onHolding?: (sessions: number) => Promise<void>): Promise<GeneratorReport[]> {
   const children = Array.from({ length: processes }, () => fork(generatorEntry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
   let holding = 0
   let holdingSessions = 0
@@ -126,15 +126,23 @@ async function generate (config: Omit<GeneratorConfig, 'seed'>, processes: numbe
   return Promise.all(reports)
 }
 
+/** codegym-serve on a free loopback port with extra flags; resolves once it is listening. */
+export function startCodegymServer (args: string[]): Promise<Started> {
+  return startServer([serveEntry, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...args], (line) => {
+    const record = parseJsonLine(line)
+    return record?.msg === 'listening' ? record.url as string : undefined
+  }, 'stderr')
+}
+
 class WrongAnswers extends Error {}
 
 /** The run with the median throughput (the lower middle one for an even count). */
-function median<T extends PhaseResult> (runs: T[]): T {
+export function median<T extends PhaseResult> (runs: T[]): T {
   const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
   return sorted[Math.floor((sorted.length - 1) / 2)]!
 }
 
-function checked (reports: GeneratorReport[], phase: string): PhaseResult {
+export function checked (reports: GeneratorReport[], phase: string): PhaseResult {
   const wrong = reports.reduce((sum, report) => sum + report.wrong, 0)
   if (wrong > 0) {
     const first = reports.find((report) => report.firstWrong !== undefined)?.firstWrong
@@ -167,7 +175,7 @@ function inProcessBaseline (tasks: BenchTask[], durationMs: number): { stepsPerS
   return { stepsPerSecond: Math.round(steps / ((performance.now() - started) / 1000)) }
 }
 
-function gitCommit (): string {
+export function gitCommit (): string {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
   } catch {
@@ -175,7 +183,7 @@ function gitCommit (): string {
   }
 }
 
-function log (message: string): void {
+export function log (message: string): void {
   process.stderr.write(`[bench] ${message}\n`)
 }
 
@@ -188,10 +196,8 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
   log('in-process baseline')
   const inProcess = inProcessBaseline(tasks, options.quick ? 300 : 2000)
 
-  const startCodegymServe = (): Promise<Started> => startServer([serveEntry, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info'], (line) => {
-    const record = parseJsonLine(line)
-    return record?.msg === 'listening' ? record.url as string : undefined
-  }, 'stderr')
+  // One server process (its sandbox pool one process per core): the phases below measure a process.
+  const startCodegymServe = (): Promise<Started> => startCodegymServer(['--workers', '1'])
 
   const echo = await startServer([echoEntry], (line) => parseJsonLine(line)?.url as string | undefined, 'stdout')
   const server = options.url === undefined ? await startCodegymServe() : undefined

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs'
 import { defaultMix, runLoadBench } from '../../bench/load/run.ts'
 import type { StepMix } from '../../bench/load/types.ts'
+import { runWorkersBench } from '../../bench/load/workers.ts'
 
 function parseMix (text: string): StepMix {
   const mix = { ...defaultMix }
@@ -30,8 +31,27 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
     .option('repeats', { type: 'number', describe: 'alternating echo / full-stack rounds, each reports its median (default 3; quick 1)' })
     .option('idle-sessions', { type: 'number', describe: 'idle sessions to hold for memory per session (default 100000; quick 2000)' })
     .option('sweep', { type: 'boolean', default: false, describe: 'also sweep session counts and draw sweep.svg' })
+    .option('server-workers', { type: 'string', describe: 'instead of the phases above: compare steps/s at these codegym-serve --workers counts, e.g. 1,2 (ratios to the first); writes workers.json and workers.md' })
     .option('out-dir', { type: 'string', default: 'bench/out/load', describe: 'where result.json, summary.md and sweep.svg go' }),
   async (args) => {
+    const command = `codegym ${process.argv.slice(2).join(' ')}`
+    if (args.serverWorkers !== undefined) {
+      const result = await runWorkersBench({
+        quick: args.quick,
+        serverWorkers: args.serverWorkers.split(',').map((each) => Number(each.trim())),
+        sessions: args.sessions ?? (args.quick ? 256 : 4096),
+        connections: args.connections,
+        processes: args.processes,
+        durationS: args.durationS ?? (args.quick ? 1 : 10),
+        warmupS: args.warmupS ?? (args.quick ? 0.5 : 2),
+        mix: parseMix(args.mix),
+        repeats: args.repeats ?? (args.quick ? 1 : 3),
+        outDir: args.outDir,
+        command,
+      })
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+      return
+    }
     const result = await runLoadBench({
       quick: args.quick,
       url: args.url,
@@ -45,7 +65,7 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
       repeats: args.repeats ?? (args.quick ? 1 : 3),
       sweep: args.sweep,
       outDir: args.outDir,
-      command: `codegym ${process.argv.slice(2).join(' ')}`,
+      command,
     })
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   })
