@@ -19,7 +19,7 @@ export interface LeakFinding {
 }
 
 /** Tokens in a row that count as a copy of the solution. */
-export const copyTokens = 8
+export const copyTokens = 12
 
 const solverName = /solve|solution|answer/i
 const solverDescriptions: readonly RegExp[] = [
