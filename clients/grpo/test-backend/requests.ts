@@ -202,7 +202,8 @@ function promptInput (prompt: unknown, name: string, context: RequestContext, sh
     if (prompt === '') throw badRequest(shape, name)
     return { promptText: prompt, promptIds: context.tokenizer.encode(prompt) }
   }
-  if (!Array.isArray(prompt) || prompt.length === 0) throw badRequest(shape, name)
+  // Lists of strings or of lists are batches, which are not served.
+  if (!Array.isArray(prompt) || prompt.length === 0 || typeof prompt[0] === 'string' || Array.isArray(prompt[0])) throw badRequest(shape, name)
   const promptIds = tokenIds({ [name]: prompt }, name, context, false)!
   return { promptIds, promptText: context.tokenizer.decode(promptIds) }
 }

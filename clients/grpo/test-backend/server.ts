@@ -39,6 +39,7 @@ export class BackendServer {
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #responses = new Set<ServerResponse>()
   #stats = emptyStats()
   #nextId = 0
 
@@ -78,13 +79,14 @@ export class BackendServer {
     this.#stats = { ...emptyStats(), inFlight: this.#stats.inFlight, maxInFlight: this.#stats.inFlight }
   }
 
-  close (): Promise<void> {
+  /** Stops listening and ends every connection; resolves once each request in flight has ended. */
+  async close (): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer)
     this.#timers.clear()
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve())
-      for (const socket of this.#sockets) socket.destroy()
-    })
+    const responsesEnded = [...this.#responses].map((response) => new Promise((resolve) => response.once('close', resolve)))
+    const serverClosed = new Promise((resolve) => this.#server.close(resolve))
+    for (const socket of this.#sockets) socket.destroy()
+    await Promise.all([serverClosed, ...responsesEnded])
   }
 
   async #handle (request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -108,14 +110,16 @@ export class BackendServer {
   }
 
   async #generate (endpoint: Endpoint, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const stats = this.#stats
     const started = performance.now()
-    stats.requests++
-    stats.inFlight++
-    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight)
+    this.#stats.requests++
+    this.#stats.inFlight++
+    this.#stats.maxInFlight = Math.max(this.#stats.maxInFlight, this.#stats.inFlight)
+    this.#responses.add(response)
+    // The counters of the moment (resetStats may have replaced them since the request came in).
     response.once('close', () => {
-      stats.inFlight--
-      stats.busyMs += performance.now() - started
+      this.#responses.delete(response)
+      this.#stats.inFlight--
+      this.#stats.busyMs += performance.now() - started
     })
     let body: unknown
     try {
@@ -131,7 +135,7 @@ export class BackendServer {
       throw error
     }
     const seedKey = String(parsed.seed)
-    stats.requestsBySeed[seedKey] = (stats.requestsBySeed[seedKey] ?? 0) + 1
+    this.#stats.requestsBySeed[seedKey] = (this.#stats.requestsBySeed[seedKey] ?? 0) + 1
     const { reply, delayMs } = unwrapDelays(this.#settings.policy({
       endpoint,
       promptText: parsed.promptText,
@@ -150,8 +154,8 @@ export class BackendServer {
     const completion = complete(parsed, reply, this.#settings.tokenizer, this.#settings.callFormat)
     const latency = this.#settings.latencyMs + this.#settings.perTokenLatencyMs * completion.ids.length + delayMs
     if (!await this.#wait(latency, response)) return
-    stats.promptTokens += parsed.promptIds.length
-    stats.completionTokens += completion.ids.length
+    this.#stats.promptTokens += parsed.promptIds.length
+    this.#stats.completionTokens += completion.ids.length
     const id = String(this.#nextId++)
     this.#sendJson(response, 200, responseBody(parsed, completion, { id, model: this.#settings.model, tokenizer: this.#settings.tokenizer }))
   }
