@@ -3,7 +3,7 @@ import type { JsonValue } from '../schemas/env.generated.ts'
 import type { StageReason, SynthProblem, SynthReasonCode } from '../schemas/synth.generated.ts'
 import { readOptionalText, writeText, type ProblemArtefacts } from './artefacts.ts'
 import type { SynthLimits } from './defaults.ts'
-import type { LlmClient } from './llm.ts'
+import { LlmError, type LlmClient } from './llm.ts'
 import { loadPrompt, renderPrompt, type PromptName } from './prompts.ts'
 import type { ReferencePolicy } from './reference-policy.ts'
 import type { UntrustedCode } from './untrusted.ts'
@@ -41,7 +41,7 @@ export async function askLlm (context: SynthContext, path: string, prompt: Promp
   const template = loadPrompt(prompt)
   const saved = await readOptionalText(path)
   if (saved !== undefined) return { answer: saved, promptVersion: template.version }
-  if (context.llm === undefined) throw new Error(`no LLM is configured and ${path} is not there yet: give --llm-url and --model`)
+  if (context.llm === undefined) throw new LlmError(`no LLM is configured and ${path} is not there yet: give --llm-url and --model`)
   const text = renderPrompt(template, { ...variables, attempt })
   const reply = await context.llm.complete([{ role: 'user', content: text }], { seedOffset: attempt })
   await writeText(path, reply.text)
