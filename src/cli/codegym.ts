@@ -6,10 +6,11 @@ import { failHandler } from './fail.ts'
 import { playCommands } from './play.ts'
 import { serveCommand } from './serve.ts'
 import { benchCommand } from './bench.ts'
+import { testBackendCommand } from './test-backend.ts'
 import { rolloutCommands } from './rollout.ts'
 import { synthCommand } from './synth.ts'
 
-const cli = rolloutCommands(synthCommand(playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym')))))))
+const cli = testBackendCommand(rolloutCommands(synthCommand(playCommands(benchCommand(serveCommand(envsCommand(yargs(hideBin(process.argv)).scriptName('codegym'))))))))
 
 await cli
   .demandCommand(1, 'name a command')
