@@ -48,6 +48,8 @@ const cases: Record<string, Case> = {
   'generator-invalid': { inputs: replaced(inputs, 'rng.int(-1000, 1000)', 'rng.int(-1000, 1000) * 10'), expect: ['inputs', 'generator_failed', /input easy-1: config\/values\/\d+ must be <= 1000/] },
   'edge-unknown-level': { inputs: replaced(inputs, "{ difficulty: 'easy', config: { values: [1, 3, 5, 7, 9] } }", "{ difficulty: 'medium', config: { values: [1, 3, 5, 7, 9] } }"), expect: ['inputs', 'generator_failed', /edge case 1 has difficulty "medium"/] },
   'solution-loops': { problem: { solution: 'function solve (input) {\n  while (true) {}\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: timeout: /] },
+  'solution-memory': { problem: { solution: 'function solve (input) {\n  const chunks = []\n  while (true) chunks.push(new Array(100000).fill(input.values.length))\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: memory_limit: /] },
+  'solution-not-json': { problem: { solution: 'function solve (input) {\n  return () => input\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: not_json: /] },
   'solution-missing': { problem: { solution: 'function answer (input) { return 0 }\n' }, expect: ['inputs', 'reference_failed', /the solution defines no function solve/] },
   'solution-entry': { problem: { entry: 'sumEvens', solution: 'function sumEvens (input) {\n  return input.values.filter((value) => value % 2 === 0).reduce((a, b) => a + b, 0)\n}\n' }, expect: ['inputs', undefined, /^$/] },
   'test-expects-other': { problem: { tests: [{ input: { values: [1, 2, 3, 4, 5, 6] }, expected: 13 }] }, expect: ['inputs', 'reference_failed', /input test-1: the reference solution returns 12, the test expects 13/] },
@@ -72,7 +74,8 @@ const { report } = await runSynth({
   stages: ['gym', 'inputs'],
   limits: { inputsPerDifficulty: 2, concurrency: 4 },
   llm: { ...defaultLlmSettings, url: backend.url, model: 'recorded' },
-  sandbox: { callTimeoutMs: 200 },
+  // A short time limit, so the looping solution ends soon; a small heap, so the growing one fills it first.
+  sandbox: { callTimeoutMs: 1000, isolateMemoryLimitMb: 32 },
 })
 
 for (const [id, item] of Object.entries(cases)) {
