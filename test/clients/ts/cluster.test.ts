@@ -1,0 +1,176 @@
+// The cluster client against in-process servers: placement, servers leaving rotation, sessions
+// moving on drain and on loss at every snapshot cadence, the replay check, and the typed errors.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { CodeGymCluster, type CodeGymClusterOptions } from '../../../clients/ts/cluster.ts'
+import { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from '../../../clients/ts/cluster-errors.ts'
+import type { CodeGymServer } from '../../../src/server/server.ts'
+import { exampleEnvDirs } from '../../helpers/envs.ts'
+import { clusterRun, maxSubarray, referenceRun, scriptedAction, scriptedEpisode } from './cluster-harness.ts'
+import { startServer } from './harness.ts'
+
+const quickProbes: Partial<CodeGymClusterOptions> = { drainSettleMs: 200, probeInitialDelayMs: 50, probeMaxDelayMs: 200, maxProbes: 3, client: { reconnect: { attempts: 2, initialDelayMs: 20 } } }
+
+async function startServers (count: number, options: Parameters<typeof startServer>[0] = {}): Promise<CodeGymServer[]> {
+  return Promise.all(Array.from({ length: count }, () => startServer(options)))
+}
+
+/** A server's URL as the cluster names it (WHATWG-normalized). */
+const href = (server: CodeGymServer): string => new URL(server.url).href
+
+async function stopAll (servers: CodeGymServer[]): Promise<void> {
+  await Promise.all(servers.map((server) => server.close().catch(() => undefined)))
+}
+
+// A fault comes at 12 acknowledged steps over all episodes: every episode has steps left then.
+const episodes = Array.from({ length: 6 }, (_, index) => scriptedEpisode(index, 16))
+const reference = await referenceRun(episodes)
+
+await t.test('least-loaded placement spreads sessions evenly; consistent hashing keeps a key on one server', async (t) => {
+  const servers = await startServers(3)
+  t.teardown(() => stopAll(servers))
+  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url) })
+  const sessions = await Promise.all(Array.from({ length: 6 }, (_, seed) => cluster.reset(maxSubarray, { seed })))
+  t.same(cluster.servers().map((server) => server.sessions), [2, 2, 2], 'two sessions on each of three servers')
+  t.same(servers.map((server) => server.sessionCount), [2, 2, 2], 'and the servers hold them')
+  await Promise.all(sessions.map((session) => session.close()))
+  t.same(servers.map((server) => server.sessionCount), [0, 0, 0], 'closing a session frees it on its server')
+  await t.rejects(sessions[0]!.step({ name: 'GetLength' }), SessionClosedError)
+  await cluster.close()
+
+  const hashed = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), placement: 'consistent-hash' })
+  const byKey = new Map<string, string>()
+  for (let i = 0; i < 30; i++) {
+    const key = `prompt-${i % 10}`
+    const session = await hashed.reset(maxSubarray, { seed: i }, { key })
+    if (byKey.has(key)) t.equal(session.server, byKey.get(key), `${key} lands on the same server again`)
+    byKey.set(key, session.server)
+    await session.close()
+  }
+  t.ok(new Set(byKey.values()).size >= 2, 'ten keys use more than one server')
+  await hashed.close()
+})
+
+await t.test('a drained server leaves rotation and its sessions finish elsewhere with the reference results', async (t) => {
+  const servers = await startServers(3, { drainGraceMs: 100 })
+  t.teardown(() => stopAll(servers))
+  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), ...quickProbes })
+  const out: string[] = []
+  cluster.on('server-out', ({ url, reason }) => out.push(`${reason} ${url}`))
+  let migrations = 0
+  cluster.on('migrated', () => { migrations++ })
+  const drainedUrl = href(servers[1]!)
+  let drained: Promise<void> | undefined
+  const played = await clusterRun(cluster, episodes, (total) => {
+    if (total === 12) drained = servers[1]!.drain()
+  })
+  await drained
+  t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+  t.ok(migrations >= 1, `sessions moved (${migrations})`)
+  t.ok(out.includes(`draining ${drainedUrl}`), 'the drained server left rotation')
+  t.equal(cluster.servers().find((server) => server.url === drainedUrl)?.sessions, 0, 'no session stays on it')
+  await cluster.close()
+})
+
+for (const snapshotEverySteps of [1, 4]) {
+  await t.test(`a lost server's sessions are rebuilt from their snapshot every ${snapshotEverySteps} step(s) and the replay`, async (t) => {
+    const servers = await startServers(3)
+    t.teardown(() => stopAll(servers))
+    const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps, ...quickProbes })
+    const replayed: number[] = []
+    cluster.on('migrated', (event) => replayed.push(event.replayed))
+    const played = await clusterRun(cluster, episodes, async (total) => {
+      if (total === 12) await servers[0]!.close()
+    })
+    t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+    t.ok(replayed.length >= 1, `sessions moved (${replayed.length})`)
+    if (snapshotEverySteps === 1) t.ok(replayed.every((count) => count === 0), 'with a snapshot every step nothing is replayed')
+    else t.ok(replayed.every((count) => count < snapshotEverySteps), `at most ${snapshotEverySteps - 1} actions replayed (${replayed.join(', ')})`)
+    await cluster.close()
+  })
+}
+
+await t.test('with snapshots off, a lost server loses its episodes with EpisodeLostError', async (t) => {
+  const servers = await startServers(2)
+  t.teardown(() => stopAll(servers))
+  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 0, ...quickProbes })
+  const a = await cluster.reset(maxSubarray, { seed: 1 })
+  const b = await cluster.reset(maxSubarray, { seed: 2 })
+  t.not(a.server, b.server, 'one session per server')
+  await a.step({ name: 'GetLength' })
+  const doomed = servers.find((server) => href(server) === a.server)!
+  await doomed.close()
+  const error = await a.step({ name: 'GetLength' }).catch((caught: unknown) => caught)
+  t.type(error, EpisodeLostError)
+  t.equal((error as EpisodeLostError).step, 1, 'lost at the last acknowledged step')
+  await t.rejects(a.observe(), EpisodeLostError, 'and stays lost')
+  t.equal((await b.step({ name: 'GetLength' })).info.step, 1, 'the session on the other server goes on')
+  const c = await cluster.reset(maxSubarray, { seed: 3 })
+  t.equal(c.server, b.server, 'new sessions go to the server in rotation')
+  await cluster.close()
+})
+
+await t.test('a replay that differs from the acknowledged results fails loudly with ReplayMismatchError', async (t) => {
+  // A second server whose copy of the env answers GetLength differently: same id, other code.
+  const dir = mkdtempSync(join(tmpdir(), 'codegym-cluster-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const changed = join(dir, 'max-subarray')
+  cpSync(exampleEnvDirs[0]!, changed, { recursive: true })
+  const source = readFileSync(join(changed, 'env.js'), 'utf8')
+  const patched = source.replace('return state.values.length', 'return state.values.length + 1')
+  t.not(patched, source, 'the copy is patched')
+  writeFileSync(join(changed, 'env.js'), patched)
+  const original = await startServer()
+  const other = await startServer({ envDirs: [changed] })
+  t.teardown(() => stopAll([original, other]))
+  const cluster = await CodeGymCluster.connect({ servers: [original.url], snapshotEverySteps: 100, ...quickProbes })
+  const session = await cluster.reset(maxSubarray, { seed: 9 })
+  for (let n = 0; n < 3; n++) await session.step(scriptedAction(0, n))
+  await cluster.close()
+
+  const two = await CodeGymCluster.connect({ servers: [original.url, other.url], snapshotEverySteps: 100, ...quickProbes })
+  const moving = await two.reset(maxSubarray, { seed: 9 }, {})
+  if (moving.server !== href(original)) {
+    await moving.close()
+    t.fail('least-loaded with equal loads starts at the first server')
+    return
+  }
+  for (let n = 0; n < 3; n++) await moving.step(scriptedAction(0, n))
+  await original.close()
+  const error = await moving.step(scriptedAction(0, 3)).catch((caught: unknown) => caught)
+  t.type(error, ReplayMismatchError)
+  t.equal((error as ReplayMismatchError).atStep, 1, 'the first replayed GetLength differs')
+  t.ok(moving.isLost, 'the session is not continued')
+  await two.close()
+})
+
+await t.test('typed errors for servers that cannot be used and for bad options', async (t) => {
+  const server = await startServer()
+  const url = server.url
+  await server.close()
+  const error = await CodeGymCluster.connect({ servers: [url], ...quickProbes }).catch((caught: unknown) => caught)
+  t.type(error, NoServerAvailableError)
+  t.ok((error as NoServerAvailableError).causes.get(new URL(url).href)?.startsWith('unreachable'), 'says why each server is out')
+  await t.rejects(CodeGymCluster.connect({ servers: [] }), { name: 'ServerListError' })
+  await t.rejects(CodeGymCluster.connect({ servers: ['http://127.0.0.1:1'] }), { name: 'ServerListError' })
+  await t.rejects(CodeGymCluster.connect({ servers: [url], snapshotEverySteps: -1 }), RangeError)
+  await t.rejects(CodeGymCluster.connect({ servers: [url], placement: 'random' as never }), RangeError)
+})
+
+await t.test('a server that comes back on its address is probed back into rotation', async (t) => {
+  const first = await startServer()
+  const port = first.address.port
+  const firstUrl = href(first)
+  const steady = await startServer()
+  t.teardown(() => stopAll([steady]))
+  const cluster = await CodeGymCluster.connect({ servers: [first.url, steady.url], ...quickProbes, maxProbes: 20 })
+  const back = new Promise<string>((resolve) => cluster.once('server-in', ({ url }) => resolve(url)))
+  await first.close()
+  const again = await startServer({ port })
+  t.teardown(() => stopAll([again]))
+  t.equal(await back, firstUrl, 'the server is in rotation again')
+  t.equal(cluster.servers().find((entry) => entry.url === firstUrl)?.state, 'up')
+  await cluster.close()
+})
