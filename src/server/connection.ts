@@ -70,6 +70,9 @@ export class Connection {
 
   close (code: number, reason: string): void {
     if (this.#status === 'closed') return
+    // The client's reply to the close frame must be read for the closing handshake to finish;
+    // frames read after reading stopped are dropped by #onFrame.
+    if (this.#readingStopped) this.#transport.resume()
     this.#transport.close(code, reason)
     this.#onTransportClosed()
   }
