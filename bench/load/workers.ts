@@ -29,6 +29,7 @@ interface WorkersRound extends PhaseResult {
   /** CPU of the server's processes (primary, workers, sandboxes), % of one core, over the round. */
   serverCpuPercent: number
   serverProcesses: number
+  serverRssBytes: number
 }
 
 interface WorkersPoint {
@@ -40,6 +41,9 @@ interface WorkersPoint {
   p99Ms: number
   serverCpuPercent: number
   serverProcesses: number
+  /** RSS of all the server's processes, idle before the first round and after the median round. */
+  serverIdleRssBytes: number
+  serverRssBytes: number
 }
 
 export async function runWorkersBench (options: WorkersBenchOptions): Promise<Record<string, unknown>> {
@@ -51,6 +55,7 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
   try {
     // All servers up front, idle until their turn: an idle server costs memory, not CPU.
     for (const count of options.serverWorkers) servers.set(count, await startCodegymServer(['--workers', String(count)]))
+    const idleRss = new Map(options.serverWorkers.map((count) => [count, processTreeUsage(servers.get(count)!.process.pid!).rssBytes]))
     const rounds = new Map<number, WorkersRound[]>(options.serverWorkers.map((count) => [count, []]))
     for (let round = 1; round <= options.repeats; round++) {
       // Alternate the order, so a machine that slows down during a round pair does not favour one count.
@@ -68,6 +73,7 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
           ...phase,
           serverCpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / (options.durationS + options.warmupS)) * 100),
           serverProcesses: after.processes,
+          serverRssBytes: after.rssBytes,
         })
       }
     }
@@ -84,6 +90,8 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
         p99Ms: middle.latencyMs.p99,
         serverCpuPercent: middle.serverCpuPercent,
         serverProcesses: middle.serverProcesses,
+        serverIdleRssBytes: idleRss.get(count)!,
+        serverRssBytes: middle.serverRssBytes,
       }
     })
     const cpus = os.cpus()
@@ -109,15 +117,16 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
 
 function workersMarkdown (result: { command: string, gitCommit: string, machine: { cpus: number, cpuModel: string, loadAverage: number[] }, settings: { sessions: number, connections: number, processes: number, durationS: number, repeats: number }, points: WorkersPoint[], correctness: { responsesChecked: number } }): string {
   const { machine, settings } = result
-  const rows = result.points.map((point) => `| ${point.serverWorkers} | ${point.stepsPerSecond.toLocaleString('en-US')} | **${point.ratioToBaseline}×** | ${point.rounds.map((each) => each.toLocaleString('en-US')).join(', ')} | ${point.p50Ms} / ${point.p99Ms} | ${point.serverCpuPercent}% | ${point.serverProcesses} |`)
+  const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`
+  const rows = result.points.map((point) => `| ${point.serverWorkers} | ${point.stepsPerSecond.toLocaleString('en-US')} | **${point.ratioToBaseline}×** | ${point.rounds.map((each) => each.toLocaleString('en-US')).join(', ')} | ${point.p50Ms} / ${point.p99Ms} | ${point.serverCpuPercent}% | ${point.serverProcesses} | ${mib(point.serverIdleRssBytes)} / ${mib(point.serverRssBytes)} |`)
   return [
     '# codegym-serve --workers N: steps/s by server worker processes',
     '',
     `\`${result.command}\` at ${result.gitCommit.slice(0, 12)}; ${machine.cpus} × ${machine.cpuModel}, load average at the end ${machine.loadAverage.join(' / ')}.`,
     `${settings.sessions} sessions over ${settings.connections} connections, ${settings.processes} generator process(es), ${settings.durationS} s per round, ${settings.repeats} alternating rounds, median reported; ${result.correctness.responsesChecked.toLocaleString('en-US')} responses checked, none wrong.`,
     '',
-    '| server workers | steps/s (median) | ratio to the first | rounds | p50 / p99 ms | server CPU (% of a core) | server processes |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| server workers | steps/s (median) | ratio to the first | rounds | p50 / p99 ms | server CPU (% of a core) | server processes | server RSS idle / loaded |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     'Server processes count the primary, the workers and their sandbox processes. The load generator runs on the same cores.',
