@@ -29,6 +29,7 @@ export async function verifyStage ({ context, problem, artefacts }: StageInput):
     problemId: problem.id,
     statement: spec.manifest.statement,
     tools: JSON.stringify(spec.manifest.tools, null, 2),
+    answer: JSON.stringify(spec.manifest.answer, null, 2),
     problemStatement: problem.statement,
   }
   const outcomes: SolverOutcome[] = []
