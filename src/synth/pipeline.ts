@@ -4,7 +4,7 @@ import { cp, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { envPackageFiles, loadEnvPackage } from '../env/package.ts'
 import type { StageStatus, SynthProblem, SynthStage } from '../schemas/synth.generated.ts'
-import { ProblemArtefacts, synthStages, toJsonl, writeText } from './artefacts.ts'
+import { ProblemArtefacts, readOptionalText, synthStages, toJsonl, writeText } from './artefacts.ts'
 import type { StageInput, StageResult, SynthContext } from './context.ts'
 import { defaultSynthLimits, type LlmSettings, type SynthLimits } from './defaults.ts'
 import { difficultyStage } from './difficulty-stage.ts'
@@ -80,9 +80,16 @@ export async function runSynth (options: SynthOptions): Promise<SynthResult> {
 
 async function runProblem (context: SynthContext, options: SynthOptions, problem: SynthProblem): Promise<ProblemOutcome> {
   const artefacts = new ProblemArtefacts(options.outDir, problem.id)
-  await writeText(join(artefacts.dir, 'problem.json'), JSON.stringify(problem, null, 2) + '\n')
+  const problemPath = join(artefacts.dir, 'problem.json')
+  const problemText = JSON.stringify(problem, null, 2) + '\n'
+  const previous = await readOptionalText(problemPath)
+  await writeText(problemPath, problemText)
   const statuses: StageStatus[] = []
+  // A problem edited since the last run starts over: every artefact was made from the old one.
   let ranEarlier = false
+  if (previous !== undefined && previous !== problemText) {
+    for (const stage of synthStages) await artefacts.clearStage(stage)
+  }
   for (const [index, stage] of synthStages.entries()) {
     let status = await artefacts.readStatus(stage)
     const mustRun = ranEarlier || options.forceStage === stage || status === undefined || status.status === 'error'

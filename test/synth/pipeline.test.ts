@@ -151,6 +151,15 @@ await t.test('--force-stage redoes that stage and the later ones, from saved LLM
   t.same(await readdir(resumed.envsDir), ['sum-evens'])
 })
 
+await t.test('a problem edited since the last run starts over', async (t) => {
+  const before = { ...counts }
+  const edited = problems.map((problem) => problem.id === 'larger-of-two' ? { ...problem, statement: problem.statement + ' Both are integers.' } : problem)
+  const rerun = await runSynth({ ...options(), problems: edited })
+  t.same(rerun.report.problems, first.report.problems)
+  t.equal(counts.pipeline - before.pipeline, 3, 'larger-of-two asks for its gym, inputs and one solver again; nothing else is asked')
+  t.equal(JSON.parse(await readFile(join(outDir, 'work/larger-of-two/problem.json'), 'utf8')).statement, edited.at(-1)!.statement)
+})
+
 await t.test('an LLM endpoint that fails leaves the stage in error, and a rerun retries it', async (t) => {
   let failing = true
   const recorded = fixturePolicy({ pipeline: 0, policy: 0 })
