@@ -3,7 +3,7 @@ import t from 'tap'
 import type { EnvManifest } from '../../src/schemas/env.generated.ts'
 import { findSolutionCopy, findSolverTools, findTruthLeaks, isDistinctive } from '../../src/synth/leak.ts'
 
-const parameters = { type: 'object' as const, properties: {}, required: [], additionalProperties: false }
+const parameters = { type: 'object' as const, properties: {}, required: [], additionalProperties: false as const }
 function manifest (tools: Array<[string, string]>, statement = 'A hidden array of {{length}} integers. Find its largest element.'): EnvManifest {
   return {
     id: 'synth/leak-v1',
