@@ -11,6 +11,8 @@ export const testBackendDefaults = Object.freeze({
   completionsMaxTokens: 16,
   /** SGLang's default `sampling_params.max_new_tokens` for /generate. */
   generateMaxNewTokens: 128,
+  /** Prompt pieces (one chat turn each) kept encoded, and as many kept decoded. */
+  promptCacheEntries: 4096,
   /** The most alternatives `logprobs` / `top_logprobs` may ask for, as in OpenAI's API. */
   maxLogprobs: 20,
   /** The built-in policy calls Done after between this many turns... */

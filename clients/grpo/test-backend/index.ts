@@ -5,6 +5,7 @@
 import { loadChatTokenizer } from '../tokenizer.ts'
 import { testBackendDefaults } from './defaults.ts'
 import { seededPolicy } from './policies.ts'
+import { segmentCodec } from './segment-cache.ts'
 import { BackendServer } from './server.ts'
 import type { TestBackend, TestBackendOptions } from './types.ts'
 
@@ -43,6 +44,7 @@ export async function startTestBackend (options: TestBackendOptions = {}): Promi
       completionsMaxTokens: settings.completionsMaxTokens,
       generateMaxNewTokens: settings.generateMaxNewTokens,
       maxLogprobs: settings.maxLogprobs,
+      codec: segmentCodec(tokenizer, settings.promptCacheEntries),
       // The tokenizer decodes an unknown id to nothing: that is how an id outside the vocabulary shows.
       isKnownId: (id) => {
         if (knownIds.has(id)) return true

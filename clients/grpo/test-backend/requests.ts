@@ -4,6 +4,7 @@
 import type { ChatTokenizer, TemplateMessage } from '../tokenizer.ts'
 import { badRequest } from './errors.ts'
 import { assistantTurns, toolEntry, toolsFromPrompt } from './prompt-reading.ts'
+import type { SegmentCodec } from './segment-cache.ts'
 import type { CallFormat, TestPolicyTool } from './types.ts'
 
 export type Endpoint = 'chat' | 'completions' | 'generate'
@@ -34,6 +35,8 @@ export interface RequestContext {
   completionsMaxTokens: number
   generateMaxNewTokens: number
   maxLogprobs: number
+  /** Prompts to ids and back, exactly as the tokenizer does, with turns cached. */
+  codec: SegmentCodec
   /** Whether the tokenizer knows a token id. */
   isKnownId: (id: number) => boolean
 }
@@ -77,7 +80,7 @@ function parseChat (body: Body, context: RequestContext): GenerationRequest {
     throw badRequest('tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": string}}', 'tool_choice')
   }
   const promptText = context.tokenizer.renderChat(templateMessages, { tools: toolsField as unknown[] | undefined, addGenerationPrompt: true })
-  const promptIds = context.tokenizer.encode(promptText)
+  const promptIds = context.codec.encode(promptText)
   const logprobs = optionalBoolean(body, 'logprobs') ?? false
   const topLogprobs = optionalInteger(body, 'top_logprobs', 0, context.maxLogprobs)
   if (topLogprobs !== undefined && topLogprobs > 0 && !logprobs) throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs')
@@ -200,12 +203,12 @@ function parseGenerate (body: Body, context: RequestContext): GenerationRequest 
 function promptInput (prompt: unknown, name: string, context: RequestContext, shape: string): { promptIds: number[], promptText: string } {
   if (typeof prompt === 'string') {
     if (prompt === '') throw badRequest(shape, name)
-    return { promptText: prompt, promptIds: context.tokenizer.encode(prompt) }
+    return { promptText: prompt, promptIds: context.codec.encode(prompt) }
   }
   // Lists of strings or of lists are batches, which are not served.
   if (!Array.isArray(prompt) || prompt.length === 0 || typeof prompt[0] === 'string' || Array.isArray(prompt[0])) throw badRequest(shape, name)
   const promptIds = tokenIds({ [name]: prompt }, name, context, false)!
-  return { promptIds, promptText: context.tokenizer.decode(promptIds) }
+  return { promptIds, promptText: context.codec.decode(promptIds) }
 }
 
 function tokenIds (body: Body, name: string, context: RequestContext, optional: boolean, prefix = ''): number[] | undefined {

@@ -9,8 +9,10 @@ const imEnd = 151645
 const backend = await startTestBackend({ tokenizer })
 t.teardown(() => backend.close())
 
-const promptText = tokenizer.renderChat(firstTurn as never, { tools, addGenerationPrompt: true })
+const promptText = tokenizer.renderChat(firstTurn, { tools, addGenerationPrompt: true })
 const promptIds = tokenizer.encode(promptText)
+// Without Observe (no parameters, a short call) every first turn calls GetElement with an index.
+const indexPromptIds = tokenizer.encode(tokenizer.renderChat(firstTurn, { tools: [tools[0], tools[2]], addGenerationPrompt: true }))
 
 await t.test('/health and /v1/models', async (t) => {
   t.same(await get(backend.url, '/health'), { status: 200, body: { status: 'ok' } })
@@ -85,9 +87,8 @@ await t.test('the same request gets the same reply, in any order; other seeds ge
   t.same(reversed.reverse().map((response) => strip(response.body.choices[0])), inOrder.map(strip), 'same replies on another backend, concurrently, in reverse order')
   // Observe takes no parameters, so two seeds that both pick it write the same call; a tool with
   // an integer parameter makes every seed's call its own.
-  const withIndex = tokenizer.encode(tokenizer.renderChat(firstTurn as never, { tools: [tools[0], tools[2]], addGenerationPrompt: true }))
   const texts = new Set<string>()
-  for (const seed of seeds) texts.add((await post(backend.url, '/v1/completions', { prompt: withIndex, seed, max_tokens: 200 })).body.choices[0].text)
+  for (const seed of seeds) texts.add((await post(backend.url, '/v1/completions', { prompt: indexPromptIds, seed, max_tokens: 200 })).body.choices[0].text)
   t.equal(texts.size, seeds.length, 'eight seeds, eight different calls')
 })
 
@@ -98,21 +99,22 @@ await t.test('temperature 0 is greedy: the seed does not change the reply', asyn
 })
 
 await t.test('max_tokens cuts the completion with finish_reason length', async (t) => {
-  const full = (await post(backend.url, '/v1/completions', { prompt: promptIds, seed: 11, max_tokens: 200, return_token_ids: true })).body.choices[0]
-  const cut = (await post(backend.url, '/v1/completions', { prompt: promptIds, seed: 11, max_tokens: 5, return_token_ids: true })).body.choices[0]
+  const full = (await post(backend.url, '/v1/completions', { prompt: indexPromptIds, seed: 11, max_tokens: 200, return_token_ids: true })).body.choices[0]
+  t.ok(full.token_ids.length > 16, `a GetElement call takes ${full.token_ids.length} tokens`)
+  const cut = (await post(backend.url, '/v1/completions', { prompt: indexPromptIds, seed: 11, max_tokens: 5, return_token_ids: true })).body.choices[0]
   t.same(cut.token_ids, full.token_ids.slice(0, 5))
   t.equal(cut.finish_reason, 'length')
   t.equal(cut.text, tokenizer.decode(cut.token_ids))
-  const exact = (await post(backend.url, '/v1/completions', { prompt: promptIds, seed: 11, max_tokens: full.token_ids.length - 1, return_token_ids: true })).body.choices[0]
+  const exact = (await post(backend.url, '/v1/completions', { prompt: indexPromptIds, seed: 11, max_tokens: full.token_ids.length - 1, return_token_ids: true })).body.choices[0]
   t.same(exact.token_ids, full.token_ids.slice(0, -1), 'room for the text but not the stop token')
   t.equal(exact.finish_reason, 'length')
-  const byDefault = (await post(backend.url, '/v1/completions', { prompt: promptIds, seed: 11, return_token_ids: true })).body
+  const byDefault = (await post(backend.url, '/v1/completions', { prompt: indexPromptIds, seed: 11, return_token_ids: true })).body
   t.equal(byDefault.choices[0].token_ids.length, 16, 'vLLM\'s default max_tokens for completions is 16')
   t.equal(byDefault.choices[0].finish_reason, 'length')
-  const generate = (await post(backend.url, '/generate', { input_ids: promptIds, sampling_params: { sampling_seed: 11, max_new_tokens: 3 } })).body
+  const generate = (await post(backend.url, '/generate', { input_ids: indexPromptIds, sampling_params: { sampling_seed: 11, max_new_tokens: 3 } })).body
   t.same(generate.output_ids, full.token_ids.slice(0, 3))
   t.same(generate.meta_info.finish_reason, { type: 'length', length: 3 })
-  const chat = (await post(backend.url, '/v1/chat/completions', { messages: firstTurn, tools, seed: 11, max_tokens: 4, return_token_ids: true })).body.choices[0]
+  const chat = (await post(backend.url, '/v1/chat/completions', { messages: firstTurn, tools: [tools[0], tools[2]], seed: 11, max_tokens: 4, return_token_ids: true })).body.choices[0]
   t.equal(chat.finish_reason, 'length')
   t.notOk('tool_calls' in chat.message, 'a cut-off call is not a call')
   t.equal(chat.message.content, tokenizer.decode(full.token_ids.slice(0, 4)))
@@ -173,19 +175,22 @@ await t.test('the policy sees the turn, the tools (sent or read from the prompt)
     },
   })
   t.teardown(() => recording.close())
-  const conversation = [
-    ...firstTurn,
+  const later = [
     { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'Observe', arguments: '{}' } }] },
     { role: 'tool', tool_call_id: 'c1', content: 'an array of 6 numbers' },
     { role: 'assistant', content: null, tool_calls: [{ id: 'c2', type: 'function', function: { name: 'GetElement', arguments: '{"index": 2}' } }] },
     { role: 'tool', tool_call_id: 'c2', content: '7' },
   ]
-  const chat = await post(recording.url, '/v1/chat/completions', { messages: conversation, tools, seed: 9, temperature: 0.7, return_token_ids: true })
+  const chat = await post(recording.url, '/v1/chat/completions', { messages: [...firstTurn, ...later], tools, seed: 9, temperature: 0.7, return_token_ids: true })
   t.equal(chat.status, 500, 'the script has no reply for turn 2')
   t.equal(chat.body.error.message, 'scripted policy: no reply for turn 2 (the script has 1)')
-  const rendered = tokenizer.renderChat(conversation.map((message) => 'tool_calls' in message && message.tool_calls !== undefined
-    ? { ...message, content: '', tool_calls: message.tool_calls.map((call) => ({ type: 'function' as const, function: { name: call.function.name, arguments: JSON.parse(call.function.arguments) as unknown } })) }
-    : message) as never, { tools, addGenerationPrompt: true })
+  const rendered = tokenizer.renderChat([
+    ...firstTurn,
+    { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'Observe', arguments: {} } }] },
+    { role: 'tool', content: 'an array of 6 numbers' },
+    { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'GetElement', arguments: { index: 2 } } }] },
+    { role: 'tool', content: '7' },
+  ], { tools, addGenerationPrompt: true })
   t.match(inputs[0], { endpoint: 'chat', turn: 2, seed: 9, temperature: 0.7, promptText: rendered })
   t.ok(rendered.includes('<tool_call>\n{"name": "GetElement", "arguments": {"index": 2}}\n</tool_call>'), 'JSON-string arguments are rendered as objects')
   await post(recording.url, '/v1/completions', { prompt: tokenizer.encode(rendered) })

@@ -1,16 +1,18 @@
 // What the test-backend tests share: one tokenizer, a tools fixture, and JSON over HTTP.
-import { loadChatTokenizer } from '../../../../clients/grpo/tokenizer.ts'
+import { loadChatTokenizer, type TemplateMessage } from '../../../../clients/grpo/tokenizer.ts'
+import type { OpenAiTool } from '../../../../src/env/prompt.ts'
+import type { ToolDescriptor } from '../../../../src/schemas/env.generated.ts'
 
 export const tokenizer = await loadChatTokenizer()
 
 /** Tools as a Chat Completions request sends them: an env tool with a ranged integer, Observe and Done. */
-export const tools = [
+export const tools: OpenAiTool[] = [
   {
     type: 'function',
     function: {
       name: 'GetElement',
       description: 'Return the element at a position of the hidden array.',
-      parameters: { type: 'object', properties: { index: { type: 'integer', minimum: 0, maximum: 999 } }, required: ['index'], additionalProperties: false },
+      parameters: { type: 'object', properties: { index: { type: 'integer', minimum: 0, maximum: 999, description: 'position, from 0' } }, required: ['index'], additionalProperties: false } as ToolDescriptor['parameters'],
     },
   },
   {
@@ -22,12 +24,15 @@ export const tools = [
     function: {
       name: 'Done',
       description: 'Submit the answer.',
-      parameters: { type: 'object', properties: { answer: { type: 'integer' } }, required: ['answer'], additionalProperties: false },
+      parameters: { type: 'object', properties: { answer: { type: 'integer', description: 'the largest element' } }, required: ['answer'], additionalProperties: false } as ToolDescriptor['parameters'],
     },
   },
-] as const
+]
 
-export const firstTurn = [
+/** The same tools as env descriptors. */
+export const toolList: ToolDescriptor[] = tools.map((tool) => tool.function)
+
+export const firstTurn: TemplateMessage[] = [
   { role: 'system', content: 'Solve the task with the tools.' },
   { role: 'user', content: 'Find the largest element.' },
 ]
