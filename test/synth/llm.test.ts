@@ -1,11 +1,15 @@
 // The pipeline's Chat Completions client: retries, time-outs, bounded concurrency, seeds.
 import t from 'tap'
+import { loadChatTokenizer } from '../../clients/grpo/index.ts'
 import { startTestBackend, type TestPolicy } from '../../clients/grpo/test-backend/index.ts'
 import { defaultLlmSettings } from '../../src/synth/defaults.ts'
 import { chatCompletionsUrl, LlmClient, LlmError, parseChatCompletion } from '../../src/synth/llm.ts'
 
+// Loaded once: each backend would load it again.
+const tokenizer = await loadChatTokenizer()
+
 async function withBackend (policy: TestPolicy, use: (url: string, stats: () => { requests: number, maxInFlight: number, requestsBySeed: Record<string, number> }) => Promise<void>): Promise<void> {
-  const backend = await startTestBackend({ policy })
+  const backend = await startTestBackend({ policy, tokenizer })
   try {
     await use(backend.url, backend.stats)
   } finally {
