@@ -58,7 +58,7 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('drain-grace-ms', { type: 'number', default: 0, describe: 'on SIGTERM, time clients may go on using sessions before reading stops' })
     .option('drain-timeout-ms', { type: 'number', default: 30_000, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
-    .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (1: a single process, no primary)' })
+    .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (default: one per core; 1: a single process, no primary)' })
   const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {
     workers: 'cores / --workers, at least 1',
   })
@@ -110,18 +110,17 @@ async function servePrimary (workers: number, args: Record<string, unknown> & { 
   process.once('SIGINT', () => stop('SIGINT'))
 }
 
-/** A worker of `--workers N`: drains when its primary says so (or on its own SIGTERM) and exits. */
+/** A worker of `--workers N`: drains when its primary says so, and exits. */
 function serveWorker (index: number, options: ServerOptions, logger: Logger): void {
-  // Ctrl-C reaches every process of the group; the primary drains the workers in order.
+  // The primary coordinates: Ctrl-C, and process managers that signal the whole process group
+  // (systemd's control-group mode), reach the workers too, and a worker that drained on its own
+  // before the primary did would be replaced as if it had died.
   process.on('SIGINT', () => {})
+  process.on('SIGTERM', () => {})
   const starting = CodeGymServer.start({ ...options, ...workerServerOptions(index) })
   connectToPrimary(starting, (error) => {
     if (error !== undefined) logger.error({ err: error }, 'server worker failed')
     process.exit(error === undefined ? 0 : 1)
-  })
-  process.once('SIGTERM', () => {
-    logger.info({ signal: 'SIGTERM' }, 'shutting down')
-    void starting.then((server) => server.drain()).then(() => process.exit(0), () => process.exit(1))
   })
 }
 

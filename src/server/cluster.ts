@@ -134,7 +134,8 @@ export class ClusterPrimary {
   /** The whole node: sessions and connections summed over the ready workers. */
   async health (): Promise<Health> {
     const ready = this.#readySlots()
-    if (ready.length === 0) throw new Error('no server worker is ready')
+    // Draining, the last workers may have exited already: the answer is still 503 "draining".
+    if (ready.length === 0 && !this.#draining) throw new Error('no server worker is ready')
     const answers = await Promise.all(ready.map((slot) => this.#query(slot, 'health') as Promise<Health>))
     return {
       draining: this.#draining,

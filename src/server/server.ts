@@ -230,7 +230,7 @@ export class CodeGymServer {
   #unknownResumeMessage (clientKey: string): string {
     const prefix = this.#options.resumeTokenPrefix
     if (prefix !== undefined && !clientKey.startsWith(prefix)) {
-      return 'the resume token was handed out by another worker process of this server: send it in the codegym-resume header of the WebSocket upgrade request, so the connection reaches that worker'
+      return 'the resume token was handed out by another worker process of this server: either the client did not send it in the codegym-resume header of the WebSocket upgrade request (which routes the connection to that worker), or that worker has died and its sessions are gone'
     }
     return 'the resume token is unknown or expired: its sessions are gone'
   }
