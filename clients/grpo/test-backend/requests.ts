@@ -47,6 +47,10 @@ export function parseBody (endpoint: Endpoint, body: unknown, context: RequestCo
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the request body must be a JSON object')
   const fields = body as Body
   optionalString(fields, 'model')
+  // Answered as one JSON object with one choice: asking for more, or for a stream, is refused
+  // rather than silently served otherwise.
+  if (optionalBoolean(fields, 'stream') === true) throw badRequest('stream is not supported by the test backend', 'stream')
+  if ((optionalInteger(fields, 'n', 1) ?? 1) !== 1) throw badRequest('n must be 1: the test backend samples one choice', 'n')
   switch (endpoint) {
     case 'chat': return parseChat(fields, context)
     case 'completions': return parseCompletions(fields, context)

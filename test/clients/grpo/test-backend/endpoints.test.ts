@@ -204,3 +204,14 @@ await t.test('the policy sees the turn, the tools (sent or read from the prompt)
   t.equal(inputs[1]!.promptText, rendered)
   for (const input of inputs) t.same(input.tools, tools.map((tool) => tool.function), `${input.endpoint}: tools`)
 })
+
+await t.test('chat takes text parts, max_completion_tokens, n: 1 and a named tool_choice', async (t) => {
+  const reference = (await post(backend.url, '/v1/chat/completions', { messages: firstTurn, tools, seed: 3, max_tokens: 6, return_token_ids: true })).body.choices[0]
+  const parts = firstTurn.map((message) => ({ ...message, content: [{ type: 'text', text: message.content.slice(0, 4) }, { type: 'text', text: message.content.slice(4) }] }))
+  const { status, body } = await post(backend.url, '/v1/chat/completions', {
+    messages: parts, tools, seed: 3, n: 1, stream: false, max_completion_tokens: 6, return_token_ids: true, tool_choice: { type: 'function', function: { name: 'Observe' } },
+  })
+  t.equal(status, 200)
+  t.same(body.choices[0].token_ids, reference.token_ids, 'text parts join to the same prompt')
+  t.equal(body.choices[0].token_ids.length, 6)
+})
