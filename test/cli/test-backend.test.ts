@@ -12,6 +12,7 @@ await t.test('codegym test-backend prints its URL, serves /health and the endpoi
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const exited = once(child, 'exit')
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   const [line] = await once(createInterface({ input: child.stdout }), 'line') as [string]
   t.match(line, /^http:\/\/127\.0\.0\.1:\d+$/, stderr)
   const health = await fetch(`${line}/health`)
