@@ -97,6 +97,8 @@ class ServerNode {
   state: ServerState = 'connecting'
   clients: CodeGymClient[] = []
   readonly sessions = new Set<ClusterSession>()
+  /** Resets sent to the server and not answered yet: placed sessions that least-loaded counts too. */
+  placing = 0
   lastOutReason: string | undefined
   probes = 0
   probeTimer: NodeJS.Timeout | undefined
@@ -324,6 +326,7 @@ export class ClusterSession {
       }
       const client = target.connection()
       let created: SessionId | undefined
+      target.placing++
       try {
         created = await this.#rebuild(client, target.url)
         this.#node = target
@@ -341,6 +344,8 @@ export class ClusterSession {
         if (isDraining(error)) this.#host.markDraining(target, 'refused a restore: draining')
         else if (!isServerLoss(error)) throw error
         lastError = error
+      } finally {
+        target.placing--
       }
     }
     throw new EpisodeLostError(`could not move the session off ${from.url}: ${(lastError as Error)?.message ?? lastError}`, { server: from.url, step: this.#step, cause: lastError })
@@ -468,6 +473,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     for (let attempt = 0; attempt <= maxMovesPerOperation; attempt++) {
       const node = this.#place(key)
       const client = node.connection()
+      node.placing++
       try {
         const reset = await client.reset(env, options)
         return new ClusterSession(this.#host, node, client, env, options, key, reset)
@@ -475,6 +481,8 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
         if (isDraining(error)) this.#takeOut(node, 'draining', 'refused a reset: draining')
         else if (!isServerLoss(error)) throw error
         lastError = error
+      } finally {
+        node.placing--
       }
     }
     throw lastError
@@ -512,7 +520,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     let best = up[start]!
     for (let offset = 1; offset < up.length; offset++) {
       const node = up[(start + offset) % up.length]!
-      if (node.sessions.size < best.sessions.size) best = node
+      if (node.sessions.size + node.placing < best.sessions.size + best.placing) best = node
     }
     return best
   }

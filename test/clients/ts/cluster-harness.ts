@@ -28,10 +28,13 @@ export function scriptedAction (index: number, n: number): Record<string, unknow
   }
 }
 
-/** Episode `index`: a seeded or a fixed task, stepping until `steps` (well under maxSteps). */
+/** Episode `index`: a seeded or a fixed task, `steps` scripted actions (well under maxSteps), then Done. */
 export function scriptedEpisode (index: number, steps: number): ScriptedEpisode {
   const options: ResetOptions = index % 3 === 0 ? { task: 'mixed-small' } : { seed: 5000 + index, difficulty: index % 2 === 0 ? 'easy' : 'medium' }
-  return { options, actions: Array.from({ length: steps }, (_, n) => scriptedAction(index, n)) }
+  const actions = Array.from({ length: steps }, (_, n) => scriptedAction(index, n))
+  // The last action submits an answer: right for the fixed task (its maximum sum is 6), a guess otherwise.
+  actions.push({ name: 'Done', parameters: { answer: index % 3 === 0 ? 6 : index } })
+  return { options, actions }
 }
 
 export interface PlayedEpisode {
