@@ -1,5 +1,5 @@
-"""Python client of codegym-serve (CodeGym-TS): blocking and asyncio clients, typed errors and a
-Gymnasium-style env. See clients/python/README.md."""
+"""Python client of codegym-serve (CodeGym-TS): blocking and asyncio clients, a cluster client over
+many servers, typed errors and a Gymnasium-style env. See clients/python/README.md."""
 from __future__ import annotations
 
 from . import _codes
@@ -8,6 +8,8 @@ from ._codes import ERROR_CLASSES, ERROR_CODES, PROTOCOL_VERSIONS, ROLLBACK_CODE
 from .actions import observation_text, parse_action
 from .aio import CLOSE_CODES, AsyncCodeGymClient, ReconnectPolicy, Snapshot
 from .client import CodeGymClient
+from .cluster import (AsyncClusterSession, AsyncCodeGymCluster, ClusterSession, CodeGymCluster, DnsServers, EpisodeLostError,
+                      NoServerAvailableError, ReplayMismatchError, SessionClosedError)
 from .errors import CodeGymClientError, CodeGymError, ConnectionClosedError, RequestTimeoutError, error_from_wire
 from .gym import CodeGymEnv
 
@@ -15,6 +17,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncCodeGymClient", "CodeGymClient", "CodeGymEnv", "ReconnectPolicy", "Snapshot", "CLOSE_CODES",
+    "AsyncCodeGymCluster", "AsyncClusterSession", "CodeGymCluster", "ClusterSession", "DnsServers",
+    "EpisodeLostError", "NoServerAvailableError", "ReplayMismatchError", "SessionClosedError",
     "CodeGymClientError", "CodeGymError", "ConnectionClosedError", "RequestTimeoutError", "error_from_wire",
     "ERROR_CLASSES", "ERROR_CODES", "PROTOCOL_VERSIONS", "ROLLBACK_CODES", "parse_action", "observation_text",
     *_codes.__all__,

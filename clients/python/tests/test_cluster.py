@@ -1,0 +1,188 @@
+"""The cluster client: the hash ring (the same placement as the TypeScript client's), server lists,
+and three codegym-serve processes with one killed (SIGKILL) and one drained (SIGTERM) mid-run while
+episodes go on: every episode ends with the observations, rewards and step counts of a run of the
+same actions on a healthy server."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import unittest
+
+from support import Server, shared_server
+
+from codegym_client import CodeGymClient
+from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServers, EpisodeLostError, HashRing,
+                                    NoServerAvailableError, ServerListError, SessionClosedError, resolve_servers,
+                                    ring_hash)
+
+SUBARRAY = "codegym/max-subarray-v1"
+QUICK = {"probe_initial_delay_s": 0.05, "probe_max_delay_s": 0.2, "max_probes": 4, "drain_settle_s": 0.5}
+
+
+def scripted_action(index: int, n: int) -> dict:
+    """The scripted actions of test/clients/ts/cluster-harness.ts: valid, rolled back, unknown, Observe."""
+    k = n + index * 3
+    kind = k % 6
+    if kind == 0:
+        return {"name": "GetLength"}
+    if kind == 1:
+        return {"name": "GetElement", "parameters": {"index": (k * 7) % 12 - 1}}
+    if kind == 2:
+        return {"name": "ExtendOrRestart", "parameters": {"previous_sum": k % 13 - 6, "element": k % 7 - 3}}
+    if kind == 3:
+        return {"name": "UpdateBest", "parameters": {"best": k % 11, "candidate": k % 17 - 8}}
+    if kind == 4:
+        return {"name": "Observe"}
+    return {"name": "Teleport", "parameters": {}} if k % 2 == 0 else {"name": "GetElement", "parameters": {"index": "x"}}
+
+
+def episode_options(index: int) -> dict:
+    return {"task": "mixed-small"} if index % 3 == 0 else {"seed": 7000 + index, "difficulty": "easy" if index % 2 == 0 else "medium"}
+
+
+class HashRingTests(unittest.TestCase):
+    def test_same_hash_and_owners_as_the_typescript_ring(self):
+        # Values printed by clients/ts/hash-ring.ts for the same keys and nodes.
+        self.assertEqual(ring_hash("key-1"), 565144459)
+        self.assertEqual(ring_hash("prompt-7"), 266264736)
+        ring = HashRing(["ws://a:1/", "ws://b:1/", "ws://c:1/"])
+        self.assertEqual([ring.lookup(f"k{i}") for i in range(8)],
+                         ["ws://b:1/", "ws://a:1/", "ws://c:1/", "ws://c:1/", "ws://b:1/", "ws://c:1/", "ws://c:1/", "ws://b:1/"])
+
+    def test_removing_a_node_moves_only_its_keys(self):
+        nodes = [f"ws://10.0.0.{i}:8765/" for i in range(1, 5)]
+        ring = HashRing(nodes)
+        keys = [f"key-{i}" for i in range(2000)]
+        before = {key: ring.lookup(key) for key in keys}
+        skipped = {key: ring.lookup(key, lambda node: node != nodes[1]) for key in keys}
+        ring.remove(nodes[1])
+        after = {key: ring.lookup(key) for key in keys}
+        self.assertEqual([key for key in keys if before[key] != nodes[1] and after[key] != before[key]], [])
+        self.assertEqual(after, skipped)
+        self.assertNotIn(nodes[1], after.values())
+        self.assertIsNone(ring.lookup("x", lambda node: False))
+
+
+class ServerListTests(unittest.TestCase):
+    def test_urls_and_dns(self):
+        async def main():
+            self.assertEqual(await resolve_servers(["ws://127.0.0.1:1", "ws://127.0.0.1:1/"]), ["ws://127.0.0.1:1/"])
+            with self.assertRaises(ServerListError):
+                await resolve_servers([])
+            with self.assertRaises(ServerListError):
+                await resolve_servers(["http://127.0.0.1:1"])
+
+            async def resolver(name):
+                self.assertEqual(name, "codegym.default.svc")
+                return ["10.1.0.5", "fd00::7", "10.1.0.5"]
+            self.assertEqual(await resolve_servers(DnsServers("codegym.default.svc", 8765), resolver),
+                             ["ws://10.1.0.5:8765/", "ws://[fd00::7]:8765/"])
+            local = await resolve_servers(DnsServers("localhost", 8765))
+            self.assertTrue(local and all(url.startswith(("ws://127.", "ws://[::1]")) for url in local), local)
+        asyncio.run(main())
+
+    def test_bad_options_and_unreachable_servers(self):
+        with self.assertRaises(ValueError):
+            AsyncCodeGymCluster(["ws://127.0.0.1:1"], snapshot_every_steps=-1)
+        with self.assertRaises(ValueError):
+            AsyncCodeGymCluster(["ws://127.0.0.1:1"], placement="random")
+        with self.assertRaises(TypeError):
+            AsyncCodeGymCluster(["ws://127.0.0.1:1"], snapshot_every=1)
+        with self.assertRaises(NoServerAvailableError) as caught:
+            CodeGymCluster.connect(["ws://127.0.0.1:1"], client_options={"reconnect": False}, **QUICK)
+        self.assertIn("ws://127.0.0.1:1/", caught.exception.causes)
+
+
+class MultiNodeTests(unittest.TestCase):
+    """Three servers; one SIGKILL and one SIGTERM while six episodes step in turn."""
+
+    episodes = 6
+    steps = 12
+
+    @classmethod
+    def setUpClass(cls):
+        cls.servers = [Server("--workers", "1") for _ in range(3)]
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in cls.servers:
+            server.stop()
+
+    def reference(self):
+        """The same actions on a healthy server, without faults."""
+        played = []
+        with CodeGymClient.connect(shared_server().url) as client:
+            for index in range(self.episodes):
+                reset = client.reset(SUBARRAY, episode_options(index))
+                results = [client.step(reset["session"], scripted_action(index, n)) for n in range(self.steps)]
+                client.close_session(reset["session"])
+                played.append((reset["observation"], results))
+        return played
+
+    def test_every_episode_survives_a_kill_and_a_drain(self):
+        reference = self.reference()
+        events = []
+        with CodeGymCluster.connect([server.url for server in self.servers], snapshot_every_steps=2,
+                                    client_options={"reconnect": False}, **QUICK) as cluster:
+            cluster.on("server-out", lambda event: events.append(("out", event["reason"], event["url"])))
+            cluster.on("migrated", lambda event: events.append(("moved", event["from"], event["replayed"])))
+            sessions = [cluster.reset(SUBARRAY, episode_options(index)) for index in range(self.episodes)]
+            self.assertEqual(sorted(entry["sessions"] for entry in cluster.servers()), [2, 2, 2])
+            by_url = {server.url.rstrip("/") + "/": server for server in self.servers}
+            killed = drained = None
+            results = [[] for _ in sessions]
+            for n in range(self.steps):
+                if n == 3:
+                    killed = by_url[sessions[0].server]
+                    killed.signal(signal.SIGKILL)
+                if n == 7:
+                    drained = by_url[next(s.server for s in sessions if by_url[s.server] is not killed)]
+                    drained.signal(signal.SIGTERM)
+                for index, session in enumerate(sessions):
+                    results[index].append(session.step(scripted_action(index, n)))
+            played = [(session.reset_result["observation"], results[index]) for index, session in enumerate(sessions)]
+            self.assertEqual(played, reference)
+            self.assertTrue(all(len(episode) == self.steps for episode in results))
+            outs = {(reason, url) for kind, reason, url in (event for event in events if event[0] == "out")}
+            killed_url = killed.url.rstrip("/") + "/"
+            drained_url = drained.url.rstrip("/") + "/"
+            self.assertIn(("lost", killed_url), outs)
+            self.assertIn(("draining", drained_url), outs)
+            moved_from = {event[1] for event in events if event[0] == "moved"}
+            self.assertEqual(moved_from, {killed_url, drained_url})
+            self.assertTrue(any(event[2] > 0 for event in events if event[0] == "moved"), "a move replayed acknowledged actions")
+            self.assertEqual(killed.process.wait(10), -signal.SIGKILL)
+            self.assertEqual(drained.process.wait(20), 0)
+            for session in sessions:
+                session.close()
+            with self.assertRaises(SessionClosedError):
+                sessions[0].step({"name": "GetLength"})
+
+    def test_snapshots_off_loses_the_episode(self):
+        async def main():
+            servers = [Server("--workers", "1") for _ in range(2)]
+            try:
+                cluster = await AsyncCodeGymCluster.connect([server.url for server in servers], snapshot_every_steps=0,
+                                                            client_options={"reconnect": False}, **QUICK)
+                async with cluster:
+                    a = await cluster.reset(SUBARRAY, {"seed": 1})
+                    b = await cluster.reset(SUBARRAY, {"seed": 2})
+                    self.assertNotEqual(a.server, b.server)
+                    await a.step({"name": "GetLength"})
+                    doomed = next(server for server in servers if server.url.rstrip("/") + "/" == a.server)
+                    doomed.signal(signal.SIGKILL)
+                    doomed.process.wait(10)
+                    with self.assertRaises(EpisodeLostError) as caught:
+                        await a.step({"name": "GetLength"})
+                    self.assertEqual(caught.exception.step, 1)
+                    with self.assertRaises(EpisodeLostError):
+                        await a.observe()
+                    self.assertEqual((await b.step({"name": "GetLength"}))["info"]["step"], 1)
+            finally:
+                for server in servers:
+                    server.stop()
+        asyncio.run(asyncio.wait_for(main(), 60))
+
+
+if __name__ == "__main__":
+    unittest.main()
