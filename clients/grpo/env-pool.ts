@@ -15,6 +15,12 @@ export interface EnvLease {
   readonly client: CodeGymClient
   /** Index into the pool's server list. */
   readonly server: number
+  /**
+   * Closes a finished episode's session without making the rollout wait for the answer: nothing in
+   * the record depends on it, and it frees the server's memory now rather than at its idle timeout.
+   * The pool waits for these before it disconnects.
+   */
+  closeInBackground (session: string): void
   release (): void
 }
 
@@ -34,6 +40,7 @@ export class EnvPool {
   readonly urls: readonly string[]
   readonly #connections: Connection[]
   readonly #opened: number[]
+  readonly #closing = new Set<Promise<unknown>>()
 
   private constructor (urls: readonly string[], connections: Connection[]) {
     this.urls = urls
@@ -74,6 +81,11 @@ export class EnvPool {
     return {
       client: connection.client,
       server,
+      closeInBackground: (session) => {
+        const closing = connection.client.closeSession(session).catch(() => undefined)
+        this.#closing.add(closing)
+        void closing.finally(() => this.#closing.delete(closing))
+      },
       release: () => {
         if (released) return
         released = true
@@ -91,6 +103,7 @@ export class EnvPool {
   }
 
   async close (): Promise<void> {
+    await Promise.allSettled([...this.#closing])
     await Promise.allSettled(this.#connections.map(({ client }) => client.close()))
   }
 }

@@ -133,11 +133,7 @@ export async function runEpisode (input: EpisodeInput): Promise<EpisodeRecord> {
     reward = 0
     error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)
   }
-  if (session !== undefined) {
-    const id = session
-    // Closing frees the server's memory now rather than at its idle timeout; a failure here changes nothing in the record.
-    await timed('envMs', () => env.client.closeSession(id)).catch(() => undefined)
-  }
+  if (session !== undefined) env.closeInBackground(session)
   const record: EpisodeRecord = {
     groupId: input.groupId,
     taskId: task.taskId,
