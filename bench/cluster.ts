@@ -72,12 +72,14 @@ interface Round {
   steps: number
   seconds: number
   migrations: number
+  /** CPU time per step in the window: the servers with their sandbox processes, and this process (the client). */
+  cpuMicrosPerStep: { servers: number, client: number }
 }
 
 let checked = 0
 
 /** `sessions` episodes stepping GetElement in a closed loop; counts the steps inside the window. */
-async function drive (cluster: CodeGymCluster, settings: Settings): Promise<Round> {
+async function drive (cluster: CodeGymCluster, settings: Settings, serverPids: readonly number[]): Promise<Round> {
   let counting = false
   let stopping = false
   let steps = 0
@@ -103,15 +105,20 @@ async function drive (cluster: CodeGymCluster, settings: Settings): Promise<Roun
   const workers = Array.from({ length: settings.sessions }, (_, index) => worker(index))
   const failed = Promise.all(workers).then(() => undefined)
   await Promise.race([sleep(settings.warmupMs), failed])
+  const serverCpu = (): number => serverPids.reduce((sum, pid) => sum + processTreeUsage(pid).cpuSeconds, 0)
+  const clientCpu = (): number => { const { user, system } = process.cpuUsage(); return (user + system) / 1e6 }
+  const cpuBefore = { servers: serverCpu(), client: clientCpu() }
   counting = true
   const started = performance.now()
   await Promise.race([sleep(settings.measureMs), failed])
   counting = false
   const seconds = (performance.now() - started) / 1000
+  const perStep = (cpuSeconds: number): number => Math.round(cpuSeconds / Math.max(1, steps) * 1e6 * 10) / 10
+  const cpuMicrosPerStep = { servers: perStep(serverCpu() - cpuBefore.servers), client: perStep(clientCpu() - cpuBefore.client) }
   stopping = true
   await failed
   cluster.off('migrated', onMigrated)
-  return { stepsPerSecond: Math.round(steps / seconds), steps, seconds: Number(seconds.toFixed(3)), migrations }
+  return { stepsPerSecond: Math.round(steps / seconds), steps, seconds: Number(seconds.toFixed(3)), migrations, cpuMicrosPerStep }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -122,13 +129,13 @@ function median (rounds: Round[]): Round {
 }
 
 /** Rounds of configurations a and b, alternating, each on a fresh cluster client. */
-async function alternate (settings: Settings, a: () => Promise<CodeGymCluster>, b: () => Promise<CodeGymCluster>): Promise<{ a: Round[], b: Round[] }> {
+async function alternate (settings: Settings, serverPids: readonly number[], a: () => Promise<CodeGymCluster>, b: () => Promise<CodeGymCluster>): Promise<{ a: Round[], b: Round[] }> {
   const rounds = { a: [] as Round[], b: [] as Round[] }
   for (let round = 0; round < settings.rounds; round++) {
     for (const [name, make] of [['a', a], ['b', b]] as const) {
       const cluster = await make()
       try {
-        rounds[name].push(await drive(cluster, settings))
+        rounds[name].push(await drive(cluster, settings, serverPids))
       } finally {
         await cluster.close()
       }
@@ -224,10 +231,11 @@ async function main (): Promise<void> {
   let result: Record<string, unknown>
   try {
     const urls = servers.map((server) => server.url)
-    const throughput = await alternate(settings,
+    const pids = servers.map((server) => server.pid)
+    const throughput = await alternate(settings, pids,
       () => CodeGymCluster.connect({ servers: urls.slice(0, 1), snapshotEverySteps: 0 }),
       () => CodeGymCluster.connect({ servers: urls, snapshotEverySteps: 0 }))
-    const snapshots = await alternate(settings,
+    const snapshots = await alternate(settings, pids,
       () => CodeGymCluster.connect({ servers: urls, snapshotEverySteps: 0 }),
       () => CodeGymCluster.connect({ servers: urls, snapshotEverySteps: 1 }))
     const bytes = await snapshotBytes(urls[0]!)

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import type { ResetResult } from '../../src/schemas/env.generated.ts'
-import type { ResetOptions, SessionId, StepResult } from '../../src/schemas/protocol.generated.ts'
+import type { JsonValue, ResetOptions, SessionId, StepResult } from '../../src/schemas/protocol.generated.ts'
 import { CodeGymClient, type BatchRequest, type CodeGymClientOptions } from './client.ts'
 import { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from './cluster-errors.ts'
 import { resolveServers, systemResolver, type AddressResolver, type ServerSource } from './discovery.ts'
@@ -99,6 +99,8 @@ class ServerNode {
   readonly sessions = new Set<ClusterSession>()
   /** Resets sent to the server and not answered yet: placed sessions that least-loaded counts too. */
   placing = 0
+  /** The server takes step's `snapshot` option; false once it refused it. */
+  stepSnapshots = true
   lastOutReason: string | undefined
   probes = 0
   probeTimer: NodeJS.Timeout | undefined
@@ -280,14 +282,27 @@ export class ClusterSession {
     }
   }
 
-  /** One action on the current server; with the snapshot in the same frame when one is due. */
+  /** One action on the current server; with the snapshot in the same response when one is due. */
   async #send (op: 'step' | 'done', payload: unknown): Promise<{ result: StepResult, snapshot: { bytes: Uint8Array, step: number } | undefined }> {
     const every = this.#host.snapshotEverySteps
     const client = this.#client
+    const node = this.#node
     const session = this.#id
     if (every === 0 || (this.#step + 1) % every !== 0) {
       const result = op === 'step' ? await client.step(session, payload as Record<string, unknown>) : await client.done(session, payload)
       return { result, snapshot: undefined }
+    }
+    if (node.stepSnapshots) {
+      try {
+        const { snapshot, ...result } = op === 'step'
+          ? await client.request('step', { session, action: payload as Record<string, unknown>, snapshot: true })
+          : await client.request('done', { session, answer: payload as JsonValue, snapshot: true })
+        return { result, snapshot: snapshot === undefined ? undefined : { bytes: snapshotBytesOf(snapshot), step: result.info.step } }
+      } catch (error) {
+        // A server from before the step's snapshot option refuses it (nothing ran): use a batch there.
+        if (!(error instanceof CodeGymRequestError) || error.code !== 'invalid_params') throw error
+        node.stepSnapshots = false
+      }
     }
     const action: BatchRequest = op === 'step' ? { op, params: { session, action: payload as Record<string, unknown> } } : { op, params: { session, answer: payload } }
     const { results } = await client.batch([action, { op: 'snapshot', params: { session } }])

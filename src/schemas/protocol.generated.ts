@@ -452,6 +452,10 @@ export interface StepParams {
    * Take the step only if the session has taken exactly this many steps; otherwise fail with step_mismatch. Makes a retried step safe.
    */
   expectStep?: number
+  /**
+   * true: the result also carries a snapshot of the episode taken right after this action (SteppedResult.snapshot), as the snapshot op would return it. Default false.
+   */
+  snapshot?: boolean
 }
 /**
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
@@ -475,6 +479,30 @@ export interface DoneParams {
   session: SessionId
   answer: JsonValue
   expectStep?: number
+  /**
+   * true: the result also carries a snapshot of the episode taken right after this action (SteppedResult.snapshot), as the snapshot op would return it. Default false.
+   */
+  snapshot?: boolean
+}
+/**
+ * The result of step and done: a StepResult, and with `snapshot: true` in the request the episode's snapshot taken right after the action.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "SteppedResult".
+ */
+export interface SteppedResult {
+  observation: JsonValue
+  reward: 0 | 1
+  /**
+   * Done was called: the episode reached a terminal state.
+   */
+  terminated: boolean
+  /**
+   * T_max was reached without Done.
+   */
+  truncated: boolean
+  info: StepInfo
+  snapshot?: SnapshotBytes
 }
 /**
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
@@ -598,7 +626,7 @@ export interface Operations {
   }
   step: {
     params: StepParams
-    result: StepResult
+    result: SteppedResult
   }
   observe: {
     params: ObserveParams
@@ -606,7 +634,7 @@ export interface Operations {
   }
   done: {
     params: DoneParams
-    result: StepResult
+    result: SteppedResult
   }
   close: {
     params: CloseParams

@@ -4,7 +4,7 @@ import type { Runtime } from '../env/runtime.ts'
 import type { Codec } from '../protocol/codec.ts'
 import { paramsValidators, type OpParams, type OpResult } from '../protocol/catalogue.ts'
 import type { StepResult } from '../schemas/env.generated.ts'
-import type { BatchOperation, Op } from '../schemas/protocol.generated.ts'
+import type { BatchOperation, Op, SteppedResult } from '../schemas/protocol.generated.ts'
 import type { ServerLimits } from './limits.ts'
 import type { ServerMetrics } from './metrics.ts'
 import { ProtocolError, toErrorObject } from './protocol-error.ts'
@@ -40,6 +40,20 @@ function recordStep (session: Session, result: StepResult, context: RequestConte
   session.lastResult = result
   context.server.metrics.observeStep(result, performance.now() - startedAt)
   return result
+}
+
+/** Snapshot bytes as the codec carries them: bin, or base64 text in JSON. */
+function wireSnapshot (bytes: Uint8Array, codec: Codec): Uint8Array | string {
+  return codec === 'json' ? Buffer.from(bytes).toString('base64') : bytes
+}
+
+/**
+ * A step's result, with the episode's snapshot right after it when the request asked for one: a
+ * client that keeps a snapshot per step gets it in the same response (lastResult stays without it).
+ */
+async function withSnapshot (session: Session, result: StepResult, snapshot: boolean | undefined, codec: Codec): Promise<SteppedResult> {
+  if (snapshot !== true) return result
+  return { ...result, snapshot: wireSnapshot((await session.episode.capture()).bytes, codec) }
 }
 
 function snapshotBytes (snapshot: Uint8Array | string): Uint8Array {
@@ -92,16 +106,16 @@ export const handlers: Handlers = {
     return { session: session.id, observation, info }
   },
 
-  step: async ({ session: sessionId, action, expectStep }, context) => {
+  step: async ({ session: sessionId, action, expectStep, snapshot }, context) => {
     const startedAt = performance.now()
     return context.server.sessions.run(context.owner, sessionId, async (session) =>
-      recordStep(session, await session.episode.step(action, expectStep), context, startedAt))
+      withSnapshot(session, recordStep(session, await session.episode.step(action, expectStep), context, startedAt), snapshot, context.codec))
   },
 
-  done: async ({ session: sessionId, answer, expectStep }, context) => {
+  done: async ({ session: sessionId, answer, expectStep, snapshot }, context) => {
     const startedAt = performance.now()
     return context.server.sessions.run(context.owner, sessionId, async (session) =>
-      recordStep(session, await session.episode.done(answer, expectStep), context, startedAt))
+      withSnapshot(session, recordStep(session, await session.episode.done(answer, expectStep), context, startedAt), snapshot, context.codec))
   },
 
   observe: async ({ session: sessionId }, { server, owner }) =>
@@ -116,7 +130,7 @@ export const handlers: Handlers = {
   snapshot: async ({ session: sessionId }, { server, owner, codec }) =>
     server.sessions.run(owner, sessionId, async (session) => {
       const { bytes, step } = await session.episode.capture()
-      return { snapshot: codec === 'json' ? Buffer.from(bytes).toString('base64') : bytes, step }
+      return { snapshot: wireSnapshot(bytes, codec), step }
     }),
 
   restore: async ({ snapshot }, context) => {

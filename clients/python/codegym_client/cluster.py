@@ -3,8 +3,8 @@ small pool of ``AsyncCodeGymClient`` connections, that survive a server draining
 
 A server that sends the ``draining`` event, whose connections give up, or that refuses a new session
 while draining is taken out of rotation and probed again later (a bounded number of times, with a
-doubling delay). Each session keeps its latest snapshot (taken in the same ``batch`` frame as every
-``snapshot_every_steps``-th step; 1 by default, 0 = off) and the actions acknowledged since. When its
+doubling delay). Each session keeps its latest snapshot (returned with every
+``snapshot_every_steps``-th step's result; 1 by default, 0 = off) and the actions acknowledged since. When its
 server goes, the session is restored on another server, the acknowledged actions are replayed and
 each result compared with the acknowledged one (``ReplayMismatchError`` when they differ), and the
 unanswered action is sent there once. With snapshots off, a lost server loses the episode
@@ -26,7 +26,8 @@ import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
-from .aio import AsyncCodeGymClient, ReconnectPolicy
+from . import codec as codecs
+from .aio import AsyncCodeGymClient, ReconnectPolicy, Snapshot
 from .client import _LoopThread
 from .errors import CodeGymClientError, CodeGymError, ConnectionClosedError
 
@@ -210,6 +211,8 @@ class _ServerNode:
         self.sessions: "set[AsyncClusterSession]" = set()
         #: Resets sent and not answered yet: placed sessions that least-loaded counts too.
         self.placing = 0
+        #: The server takes step's ``snapshot`` option; False once it refused it.
+        self.step_snapshots = True
         self.last_out_reason: Optional[str] = None
         self.probes = 0
         self.probe_handle: Optional[asyncio.TimerHandle] = None
@@ -356,6 +359,18 @@ class AsyncClusterSession:
             future = client.step(session, payload) if op == "step" else client.done(session, payload)
             return await future, None
         params = {"session": session, "action": payload} if op == "step" else {"session": session, "answer": payload}
+        node = self._node
+        if node.step_snapshots:
+            try:
+                result = await client.request(op, {**params, "snapshot": True})
+            except CodeGymError as error:
+                # A server from before the step's snapshot option refuses it (nothing ran): use a batch there.
+                if error.code != "invalid_params":
+                    raise
+                node.step_snapshots = False
+            else:
+                snapshot = result.pop("snapshot", None)
+                return result, None if snapshot is None else Snapshot(codecs.snapshot_bytes(snapshot), result["info"]["step"])
         acted, snapshotted = await client.batch([(op, params), ("snapshot", {"session": session})])
         if isinstance(acted, BaseException):
             raise acted

@@ -7,6 +7,9 @@ import t from 'tap'
 import { CodeGymCluster, type CodeGymClusterOptions } from '../../../clients/ts/cluster.ts'
 import { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from '../../../clients/ts/cluster-errors.ts'
 import type { CodeGymServer } from '../../../src/server/server.ts'
+import { paramsValidators } from '../../../src/protocol/catalogue.ts'
+import type { Op } from '../../../src/schemas/protocol.generated.ts'
+import type { Validator } from '../../../src/schemas/validate.ts'
 import { exampleEnvDirs } from '../../helpers/envs.ts'
 import { clusterRun, maxSubarray, referenceRun, scriptedAction, scriptedEpisode } from './cluster-harness.ts'
 import { startServer } from './harness.ts'
@@ -86,11 +89,48 @@ for (const snapshotEverySteps of [1, 4]) {
     })
     t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
     t.ok(replayed.length >= 1, `sessions moved (${replayed.length})`)
+    const batches = (await servers[1]!.metrics.requests.get()).values.find((entry) => entry.labels.op === 'batch')?.value ?? 0
+    t.equal(batches, 0, 'snapshots come with the step results, not in batches')
     if (snapshotEverySteps === 1) t.ok(replayed.every((count) => count === 0), 'with a snapshot every step nothing is replayed')
     else t.ok(replayed.every((count) => count < snapshotEverySteps), `at most ${snapshotEverySteps - 1} actions replayed (${replayed.join(', ')})`)
     await cluster.close()
   })
 }
+
+await t.test('a server without the step snapshot option gets the snapshot requests in a batch, and sessions still move', async (t) => {
+  // These in-process servers refuse `snapshot` in step and done params, as servers from before the
+  // option do (the params schema has no such key).
+  const validators = paramsValidators as Map<Op, Validator<unknown>>
+  const originals = new Map((['step', 'done'] as const).map((op) => [op, validators.get(op)!]))
+  for (const [op, validate] of originals) {
+    let lastError = ''
+    const older = (params: unknown): boolean => {
+      if (typeof params === 'object' && params !== null && 'snapshot' in params) {
+        lastError = 'params must NOT have additional properties (snapshot)'
+        return false
+      }
+      const ok = validate(params)
+      lastError = validate.lastError
+      return ok
+    }
+    Object.defineProperty(older, 'lastError', { get: () => lastError })
+    validators.set(op, older as Validator<unknown>)
+  }
+  t.teardown(() => { for (const [op, validate] of originals) validators.set(op, validate) })
+  const servers = await startServers(3)
+  t.teardown(() => stopAll(servers))
+  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), ...quickProbes })
+  let moves = 0
+  cluster.on('migrated', () => { moves++ })
+  const played = await clusterRun(cluster, episodes, async (total) => {
+    if (total === 12) await servers[2]!.close()
+  })
+  t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+  t.ok(moves >= 1, `sessions moved (${moves})`)
+  const batches = (await servers[0]!.metrics.requests.get()).values.find((entry) => entry.labels.op === 'batch')?.value ?? 0
+  t.ok(batches > 0, `the snapshots came in batches (${batches} on one server)`)
+  await cluster.close()
+})
 
 await t.test('with snapshots off, a lost server loses its episodes with EpisodeLostError', async (t) => {
   const servers = await startServers(2)
