@@ -56,6 +56,28 @@ await t.test('least-loaded placement spreads sessions evenly; consistent hashing
   await hashed.close()
 })
 
+await t.test('a DNS name with one address per server: every address becomes a server', async (t) => {
+  // Two servers on one port, on two loopback addresses, as a headless Service's pods would be.
+  const first = await startServer({ host: '127.0.0.1' })
+  const port = first.address.port
+  const second = await startServer({ host: '127.0.0.2', port })
+  t.teardown(() => stopAll([first, second]))
+  const asked: string[] = []
+  const resolver = async (name: string): Promise<string[]> => {
+    asked.push(name)
+    return ['127.0.0.1', '127.0.0.2']
+  }
+  const cluster = await CodeGymCluster.connect({ servers: { dns: 'codegym.test.svc', port }, resolver })
+  t.same(asked, ['codegym.test.svc'])
+  t.same(cluster.servers().map((server) => server.url), [`ws://127.0.0.1:${port}/`, `ws://127.0.0.2:${port}/`])
+  const sessions = await Promise.all([1, 2, 3, 4].map((seed) => cluster.reset(maxSubarray, { seed })))
+  t.same([first.sessionCount, second.sessionCount], [2, 2], 'sessions on both addresses')
+  await Promise.all(sessions.map((session) => session.close()))
+  await cluster.refresh()
+  t.equal(cluster.servers().length, 2, 'resolving again finds no new server')
+  await cluster.close()
+})
+
 await t.test('a drained server leaves rotation and its sessions finish elsewhere with the reference results', async (t) => {
   const servers = await startServers(3, { drainGraceMs: 100 })
   t.teardown(() => stopAll(servers))
