@@ -10,7 +10,7 @@ import type { JsonValue, ResetOptions, SessionId, StepResult } from '../../src/s
 import { CodeGymClient, type BatchRequest, type CodeGymClientOptions } from './client.ts'
 import { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from './cluster-errors.ts'
 import { resolveServers, systemResolver, type AddressResolver, type ServerSource } from './discovery.ts'
-import { CodeGymRequestError, ConnectionClosedError } from './errors.ts'
+import { CodeGymRequestError, ConnectionClosedError, RequestTimeoutError } from './errors.ts'
 import { HashRing, defaultVirtualNodesPerNode } from './hash-ring.ts'
 
 export type Placement = 'least-loaded' | 'consistent-hash'
@@ -129,12 +129,23 @@ interface ClusterHost {
   readonly snapshotEverySteps: number
   place: (key: string) => ServerNode
   markDraining: (node: ServerNode, detail: string) => void
+  /** A server that left a request unanswered past requestTimeoutMs counts as lost. */
+  markLost: (node: ServerNode, detail: string) => void
   migrated: (event: CodeGymClusterEvents['migrated'][0]) => void
 }
 
 /** A server answered in a way that means it no longer has the session, or no longer exists for us. */
 function isServerLoss (error: unknown): boolean {
   return error instanceof ConnectionClosedError || (error instanceof CodeGymRequestError && error.code === 'unknown_session')
+}
+
+/**
+ * No answer will come for an action or observe on this server: it is gone, or the request timed
+ * out (its effect there is unknown). Either way the session is rebuilt elsewhere and the request
+ * sent there, once; the old copy is closed.
+ */
+function isAnswerLost (error: unknown): boolean {
+  return isServerLoss(error) || error instanceof RequestTimeoutError
 }
 
 function isDraining (error: unknown): boolean {
@@ -211,16 +222,22 @@ export class ClusterSession {
         try {
           return (await this.#client.observe(this.#id)).observation
         } catch (error) {
-          if (!isServerLoss(error) || attempt >= maxMovesPerOperation) throw error
+          if (!isAnswerLost(error) || attempt >= maxMovesPerOperation) throw error
+          this.#noteTimeout(error)
           await this.#migrate(error)
         }
       }
     })
   }
 
-  /** Ends the session and frees it on its server. */
+  /** A server that timed out is taken out of rotation before the session moves off it. */
+  #noteTimeout (error: unknown, node = this.#node): void {
+    if (error instanceof RequestTimeoutError) this.#host.markLost(node, error.message)
+  }
+
+  /** Ends the session and frees it on its server; closing it again, or closing a lost session, does nothing. */
   close (): Promise<void> {
-    return this.#enqueue(async () => {
+    const closed = this.#tail.then(async () => {
       if (this.#closed) return
       this.#closed = true
       this.#node.sessions.delete(this)
@@ -229,9 +246,11 @@ export class ClusterSession {
       try {
         await this.#client.closeSession(this.#id)
       } catch (error) {
-        if (!isServerLoss(error)) throw error
+        if (!isAnswerLost(error)) throw error
       }
     })
+    this.#tail = closed.catch(() => undefined)
+    return closed
   }
 
   /** @internal moves the session off a server that left rotation, in the background. */
@@ -265,8 +284,9 @@ export class ClusterSession {
       try {
         outcome = await this.#send(op, payload)
       } catch (error) {
-        if (!isServerLoss(error) || attempt >= maxMovesPerOperation) throw error
+        if (!isAnswerLost(error) || attempt >= maxMovesPerOperation) throw error
         // Unanswered: the action goes to the session's new server, once, after the replay.
+        this.#noteTimeout(error)
         await this.#migrate(error)
         continue
       }
@@ -357,7 +377,8 @@ export class ClusterSession {
           throw error
         }
         if (isDraining(error)) this.#host.markDraining(target, 'refused a restore: draining')
-        else if (!isServerLoss(error)) throw error
+        else if (!isAnswerLost(error)) throw error
+        this.#noteTimeout(error, target)
         lastError = error
       } finally {
         target.placing--
@@ -437,6 +458,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       snapshotEverySteps: merged.snapshotEverySteps,
       place: (key) => this.#place(key),
       markDraining: (node, detail) => this.#takeOut(node, 'draining', detail),
+      markLost: (node, detail) => this.#takeOut(node, 'lost', detail),
       migrated: (event) => this.emit('migrated', event),
     }
   }

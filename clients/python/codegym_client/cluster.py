@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from . import codec as codecs
 from .aio import AsyncCodeGymClient, ReconnectPolicy, Snapshot
 from .client import _LoopThread
-from .errors import CodeGymClientError, CodeGymError, ConnectionClosedError
+from .errors import CodeGymClientError, CodeGymError, ConnectionClosedError, RequestTimeoutError
 
 log = logging.getLogger("codegym_client.cluster")
 
@@ -199,6 +199,12 @@ def _is_server_loss(error: BaseException) -> bool:
     return isinstance(error, ConnectionClosedError) or (isinstance(error, CodeGymError) and error.code == "unknown_session")
 
 
+def _is_answer_lost(error: BaseException) -> bool:
+    """No answer will come for an action or observe on this server (it is gone, or the request timed
+    out): the session is rebuilt elsewhere and the request sent there once; the old copy is closed."""
+    return _is_server_loss(error) or isinstance(error, RequestTimeoutError)
+
+
 def _is_draining(error: BaseException) -> bool:
     return isinstance(error, CodeGymError) and error.code == "draining"
 
@@ -294,8 +300,9 @@ class AsyncClusterSession:
                 try:
                     return await self._client.observe(self._id)
                 except CodeGymClientError as error:
-                    if not _is_server_loss(error) or attempt >= MAX_MOVES_PER_OPERATION:
+                    if not _is_answer_lost(error) or attempt >= MAX_MOVES_PER_OPERATION:
                         raise
+                    self._note_timeout(error, self._node)
                     await self._migrate(error)
 
     async def close(self) -> None:
@@ -310,7 +317,7 @@ class AsyncClusterSession:
             try:
                 await self._client.close_session(self._id)
             except CodeGymClientError as error:
-                if not _is_server_loss(error):
+                if not _is_answer_lost(error):
                     raise
 
     async def _evacuate(self) -> None:
@@ -321,6 +328,11 @@ class AsyncClusterSession:
                 await self._migrate(None)
             except CodeGymClientError:
                 pass  # the next operation moves it again, or reports why it cannot
+
+    def _note_timeout(self, error: BaseException, node: _ServerNode) -> None:
+        """A server that left a request unanswered past its timeout counts as lost."""
+        if isinstance(error, RequestTimeoutError):
+            self._cluster._take_out(node, "lost", str(error))
 
     def _check_usable(self) -> None:
         if self._lost is not None:
@@ -338,9 +350,10 @@ class AsyncClusterSession:
             try:
                 result, snapshot = await self._send(op, payload)
             except CodeGymClientError as error:
-                if not _is_server_loss(error) or attempt >= MAX_MOVES_PER_OPERATION:
+                if not _is_answer_lost(error) or attempt >= MAX_MOVES_PER_OPERATION:
                     raise
                 # Unanswered: the action goes to the session's new server, once, after the replay.
+                self._note_timeout(error, self._node)
                 await self._migrate(error)
                 continue
             self._step = result["info"]["step"]
@@ -403,8 +416,9 @@ class AsyncClusterSession:
             except CodeGymClientError as error:
                 if _is_draining(error):
                     self._cluster._take_out(target, "draining", "refused a restore: draining")
-                elif not _is_server_loss(error):
+                elif not _is_answer_lost(error):
                     raise
+                self._note_timeout(error, target)
                 last_error = error
                 continue
             finally:

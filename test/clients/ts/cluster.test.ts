@@ -1,6 +1,7 @@
 // The cluster client against in-process servers: placement, servers leaving rotation, sessions
 // moving on drain and on loss at every snapshot cadence, the replay check, and the typed errors.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -151,6 +152,47 @@ await t.test('a server without the step snapshot option gets the snapshot reques
   t.ok(moves >= 1, `sessions moved (${moves})`)
   const batches = (await servers[0]!.metrics.requests.get()).values.find((entry) => entry.labels.op === 'batch')?.value ?? 0
   t.ok(batches > 0, `the snapshots came in batches (${batches} on one server)`)
+  await cluster.close()
+})
+
+/** A TCP relay to a server whose answers can be held back: the server looks hung to its clients. */
+async function freezableRelay (target: CodeGymServer): Promise<{ url: string, freeze: () => void, close: () => Promise<void> }> {
+  let frozen = false
+  const sockets = new Set<Socket>()
+  const relay = createTcpServer((client) => {
+    const upstream = connectTcp(target.address.port, '127.0.0.1')
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => socket.destroy())
+      socket.on('close', () => { client.destroy(); upstream.destroy() })
+    }
+    client.pipe(upstream)
+    upstream.on('data', (chunk: Buffer) => { if (!frozen) client.write(chunk) })
+  })
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `ws://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    freeze: () => { frozen = true },
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => relay.close(resolve))
+    },
+  }
+}
+
+await t.test('a step with no answer in requestTimeoutMs is taken on another server, once', async (t) => {
+  const servers = await startServers(2)
+  t.teardown(() => stopAll(servers))
+  const relay = await freezableRelay(servers[0]!)
+  t.teardown(() => relay.close())
+  const cluster = await CodeGymCluster.connect({ servers: [relay.url, servers[1]!.url], ...quickProbes, client: { requestTimeoutMs: 2500, reconnect: { attempts: 1 } } })
+  const moved: string[] = []
+  cluster.on('migrated', ({ from }) => moved.push(from))
+  const played = await clusterRun(cluster, episodes.slice(0, 4), (total) => {
+    if (total === 8) relay.freeze()
+  })
+  t.same(played, reference.slice(0, 4), 'every episode has the reference observations, rewards and step counts')
+  t.ok(moved.length >= 1 && moved.every((from) => from === new URL(relay.url).href), `the sessions behind the hung relay moved (${moved.length})`)
   await cluster.close()
 })
 
