@@ -217,6 +217,7 @@ function summary (result: Record<string, any>): string {
     '| --- | --- | --- |',
     `| steps/s, 1 server / 3 servers | ${t.oneServer.stepsPerSecond} / ${t.threeServers.stepsPerSecond} | ${t.ratio}× |`,
     `| steps/s, no snapshots / snapshot every step (3 servers) | ${s.off.stepsPerSecond} / ${s.everyStep.stepsPerSecond} | cost ${s.costRatio}× (target ≤ ${s.target}×: ${s.met ? 'met' : 'not met'}) |`,
+    `| CPU µs per step (servers + client), no snapshots / snapshot every step | ${s.cpu.offMicrosPerStep} / ${s.cpu.everyStepMicrosPerStep} | ${s.cpu.ratio}× |`,
     `| idle sessions held, 1 server | ${h.oneServer.sessions} (${h.oneServer.rssBytesPerSession} bytes RSS each, ${h.oneServer.resetsPerSecond} resets/s) | |`,
     `| idle sessions held, 3 servers | ${h.threeServers.sessions} (${h.threeServers.sessionsPerServer.join(' + ')}; ${h.threeServers.rssBytesPerSession} bytes RSS each, ${h.threeServers.resetsPerSecond} resets/s) | |`,
     `| snapshot size | ${s.snapshotBytes} bytes | |`,
@@ -252,6 +253,13 @@ async function main (): Promise<void> {
     const off = median(snapshots.a)
     const every = median(snapshots.b)
     const costRatio = Number((off.stepsPerSecond / every.stepsPerSecond).toFixed(3))
+    // CPU time per step, all processes together, is less at the mercy of other load on the machine
+    // than steps/s: the median over rounds of each configuration, and their ratio.
+    const cpuPerStep = (rounds: Round[]): number => {
+      const totals = rounds.map((round) => round.cpuMicrosPerStep.servers + round.cpuMicrosPerStep.client).sort((a, b) => a - b)
+      return Number(totals[Math.floor((totals.length - 1) / 2)]!.toFixed(1))
+    }
+    const cpu = { offMicrosPerStep: cpuPerStep(snapshots.a), everyStepMicrosPerStep: cpuPerStep(snapshots.b) }
     const cpus = os.cpus()
     result = {
       command: settings.command,
@@ -266,7 +274,7 @@ async function main (): Promise<void> {
       node: process.version,
       settings: { sessions: settings.sessions, warmupMs: settings.warmupMs, measureMs: settings.measureMs, rounds: settings.rounds, serverFlags: '--workers 1', client: 'one CodeGymCluster in the bench process, 2 connections per server' },
       throughput: { oneServer: one1, threeServers: three1, ratio: Number((three1.stepsPerSecond / one1.stepsPerSecond).toFixed(3)), rounds: throughput },
-      snapshots: { off, everyStep: every, costRatio, target: 1.3, met: costRatio <= 1.3, snapshotBytes: bytes, rounds: snapshots },
+      snapshots: { off, everyStep: every, costRatio, target: 1.3, met: costRatio <= 1.3, cpu: { ...cpu, ratio: Number((cpu.everyStepMicrosPerStep / cpu.offMicrosPerStep).toFixed(3)) }, snapshotBytes: bytes, rounds: snapshots },
       held: { oneServer: heldOne, threeServers: heldThree },
       correctness: { stepsChecked: checked, wrong: 0 },
     }

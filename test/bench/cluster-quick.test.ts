@@ -23,6 +23,7 @@ t.equal(result.throughput.ratio, Number((result.throughput.threeServers.stepsPer
 t.equal(result.snapshots.costRatio, Number((result.snapshots.off.stepsPerSecond / result.snapshots.everyStep.stepsPerSecond).toFixed(3)), 'the snapshot cost is off / every step')
 t.equal(result.snapshots.met, result.snapshots.costRatio <= 1.3, 'the target verdict follows the ratio')
 t.ok(result.snapshots.snapshotBytes > 0, 'snapshot size reported')
+t.ok(result.snapshots.cpu.offMicrosPerStep > 0 && result.snapshots.cpu.everyStepMicrosPerStep > 0, 'CPU time per step measured for both')
 t.equal(result.held.oneServer.sessions, 600, 'one server held every idle session')
 t.equal(result.held.threeServers.sessions, 600, 'three servers held every idle session')
 t.same(result.held.threeServers.sessionsPerServer, [200, 200, 200], 'least-loaded placement spread them evenly')
