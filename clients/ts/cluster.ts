@@ -544,6 +544,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   }
 
   #place (key: string): ServerNode {
+    if (this.#closed) throw new NoServerAvailableError('the cluster client is closed')
     const up = this.#inRotation()
     if (up.length === 0) {
       const causes = new Map([...this.#nodes.values()].map((node) => [node.url, node.lastOutReason ?? node.state] as const))

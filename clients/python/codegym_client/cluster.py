@@ -590,6 +590,8 @@ class AsyncCodeGymCluster:
         await self.close()
 
     def _place(self, key: str) -> _ServerNode:
+        if self._closed:
+            raise NoServerAvailableError("the cluster client is closed")
         up = [node for node in self._nodes.values() if node.state == "up"]
         if not up:
             causes = {node.url: node.last_out_reason or node.state for node in self._nodes.values()}
