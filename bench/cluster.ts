@@ -5,6 +5,7 @@
 //   - held: idle sessions created and held on one server and on three, with the servers' RSS
 // Every step's observation is checked. Writes result.json and summary.md to --out-dir and prints
 // the JSON on stdout. See bench/README.md, "bench/cluster.ts".
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -66,6 +67,14 @@ function settingsFrom (argv: string[]): Settings {
 }
 
 class WrongAnswer extends Error {}
+
+function modifiedFiles (): string[] | null {
+  try {
+    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).split('\n').filter((line) => line.trim() !== '').map((line) => line.slice(3))
+  } catch {
+    return null
+  }
+}
 
 interface Round {
   stepsPerSecond: number
@@ -228,6 +237,7 @@ function summary (result: Record<string, any>): string {
 async function main (): Promise<void> {
   const settings = settingsFrom(process.argv.slice(2))
   const loadStart = os.loadavg().map((value) => Number(value.toFixed(2)))
+  const gitModified = modifiedFiles()
   const servers = await startServers(3)
   let result: Record<string, unknown>
   try {
@@ -264,6 +274,8 @@ async function main (): Promise<void> {
     result = {
       command: settings.command,
       gitCommit: gitCommit(),
+      // Tracked files that differed from that commit when the run started (the tree is shared).
+      gitModified,
       quick: settings.quick,
       machine: {
         cpus: cpus.length,
