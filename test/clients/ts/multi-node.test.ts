@@ -3,6 +3,7 @@
 // one server is killed with SIGKILL and another drained with SIGTERM: every episode must finish
 // with exactly the observations, rewards and step counts of an in-process run without faults.
 import type { ChildProcess } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { CodeGymCluster, type CodeGymClusterOptions } from '../../../clients/ts/cluster.ts'
 import { startCodegymServer } from '../../../bench/load/run.ts'
@@ -15,6 +16,8 @@ const stepsPerEpisode = 20
 /** Acknowledged steps (over both clients) after which a server is killed, then one drained. */
 const killAtStep = 120
 const drainAtStep = 260
+/** How long the clients may take to notice a killed server before the test fails. */
+const noticeLimitMs = 20_000
 
 interface LocalServer { url: string, process: ChildProcess, exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }> }
 
@@ -57,13 +60,22 @@ let killed: LocalServer | undefined
 let drained: LocalServer | undefined
 const noticed = (server: LocalServer): boolean =>
   [every1, every3].every((cluster) => cluster.servers().some((entry) => entry.url === server.url && entry.state !== 'up'))
-const afterStep = (): void => {
+const afterStep = async (): Promise<void> => {
   total++
   if (killed === undefined && total >= killAtStep) {
     killed = busiestServer()
     killed.process.kill('SIGKILL')
-  } else if (killed !== undefined && drained === undefined && total >= drainAtStep && noticed(killed)) {
-    // Only once both clients took the killed server out of rotation: the drain hits another one.
+  }
+  // Every episode waits here until both clients took the killed server out of rotation, so the
+  // drain below hits another server while episodes still have steps to take.
+  if (killed !== undefined && !noticed(killed)) {
+    const deadline = Date.now() + noticeLimitMs
+    while (!noticed(killed)) {
+      if (Date.now() > deadline) throw new Error(`the clients did not notice the killed server within ${noticeLimitMs} ms`)
+      await sleep(10)
+    }
+  }
+  if (drained === undefined && total >= drainAtStep) {
     drained = busiestServer()
     drained.process.kill('SIGTERM')
   }
