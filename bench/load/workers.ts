@@ -10,6 +10,13 @@ import { processTreeUsage } from './processes.ts'
 import { checked, generate, gitCommit, loadTasks, log, median, startCodegymServer, stop, type Started } from './run.ts'
 import type { StepMix } from './types.ts'
 
+/**
+ * The call time limit is wall-clock time: on a shared machine a sandbox thread that waits for a core
+ * ran a reset past the default 250 ms (seen here at load average 7.5 on 2 cores), and the run
+ * stopped on that "wrong" answer. Every count gets the same generous limit; no bench call is slow.
+ */
+const benchCallTimeoutMs = 2000
+
 export interface WorkersBenchOptions {
   quick: boolean
   /** Server worker counts to compare; the first is the baseline of the ratios. */
@@ -54,7 +61,7 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
   const servers = new Map<number, Started>()
   try {
     // All servers up front, idle until their turn: an idle server costs memory, not CPU.
-    for (const count of options.serverWorkers) servers.set(count, await startCodegymServer(['--workers', String(count)]))
+    for (const count of options.serverWorkers) servers.set(count, await startCodegymServer(['--workers', String(count), '--call-timeout-ms', String(benchCallTimeoutMs)]))
     const idleRss = new Map(options.serverWorkers.map((count) => [count, processTreeUsage(servers.get(count)!.process.pid!).rssBytes]))
     const rounds = new Map<number, WorkersRound[]>(options.serverWorkers.map((count) => [count, []]))
     for (let round = 1; round <= options.repeats; round++) {
@@ -101,7 +108,7 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
       quick: options.quick,
       node: process.version,
       machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))) },
-      settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, repeats: options.repeats, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', sandboxWorkers: 'default: cores / server workers, at least 1' },
+      settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, repeats: options.repeats, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', sandboxWorkers: 'default: cores / server workers, at least 1', callTimeoutMs: benchCallTimeoutMs },
       points,
       correctness: { responsesChecked: [...rounds.values()].flat().reduce((sum, run) => sum + run.checked, 0), wrong: 0 },
     }
@@ -115,7 +122,7 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
   }
 }
 
-function workersMarkdown (result: { command: string, gitCommit: string, machine: { cpus: number, cpuModel: string, loadAverage: number[] }, settings: { sessions: number, connections: number, processes: number, durationS: number, repeats: number }, points: WorkersPoint[], correctness: { responsesChecked: number } }): string {
+function workersMarkdown (result: { command: string, gitCommit: string, machine: { cpus: number, cpuModel: string, loadAverage: number[] }, settings: { sessions: number, connections: number, processes: number, durationS: number, repeats: number, callTimeoutMs: number }, points: WorkersPoint[], correctness: { responsesChecked: number } }): string {
   const { machine, settings } = result
   const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`
   const rows = result.points.map((point) => `| ${point.serverWorkers} | ${point.stepsPerSecond.toLocaleString('en-US')} | **${point.ratioToBaseline}×** | ${point.rounds.map((each) => each.toLocaleString('en-US')).join(', ')} | ${point.p50Ms} / ${point.p99Ms} | ${point.serverCpuPercent}% | ${point.serverProcesses} | ${mib(point.serverIdleRssBytes)} / ${mib(point.serverRssBytes)} |`)
@@ -123,7 +130,7 @@ function workersMarkdown (result: { command: string, gitCommit: string, machine:
     '# codegym-serve --workers N: steps/s by server worker processes',
     '',
     `\`${result.command}\` at ${result.gitCommit.slice(0, 12)}; ${machine.cpus} × ${machine.cpuModel}, load average at the end ${machine.loadAverage.join(' / ')}.`,
-    `${settings.sessions} sessions over ${settings.connections} connections, ${settings.processes} generator process(es), ${settings.durationS} s per round, ${settings.repeats} alternating rounds, median reported; ${result.correctness.responsesChecked.toLocaleString('en-US')} responses checked, none wrong.`,
+    `${settings.sessions} sessions over ${settings.connections} connections, ${settings.processes} generator process(es), ${settings.durationS} s per round, ${settings.repeats} alternating rounds, median reported; servers run with --call-timeout-ms ${settings.callTimeoutMs}; ${result.correctness.responsesChecked.toLocaleString('en-US')} responses checked, none wrong.`,
     '',
     '| server workers | steps/s (median) | ratio to the first | rounds | p50 / p99 ms | server CPU (% of a core) | server processes | server RSS idle / loaded |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
