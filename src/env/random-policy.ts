@@ -7,6 +7,7 @@ import { doneToolName, observeToolName } from './builtin-tools.ts'
 import type { EnvSpec } from './package.ts'
 import type { Policy } from './play.ts'
 import { seededRandom } from '../seeded-random.ts'
+import type { JsonSchemaSubset as Schema } from '../json-schema-subset.ts'
 
 export interface RandomPolicyOptions {
   /**
@@ -14,26 +15,6 @@ export interface RandomPolicyOptions {
    * never calls Done and the episode runs until it is truncated.
    */
   doneAfter?: number
-}
-
-/** A JSON Schema, as far as the random agent reads one. */
-interface Schema {
-  type?: string | string[]
-  enum?: JsonValue[]
-  const?: JsonValue
-  minimum?: number
-  maximum?: number
-  exclusiveMinimum?: number
-  exclusiveMaximum?: number
-  minLength?: number
-  maxLength?: number
-  minItems?: number
-  maxItems?: number
-  items?: Schema
-  properties?: Record<string, Schema>
-  required?: string[]
-  anyOf?: Schema[]
-  oneOf?: Schema[]
 }
 
 /** How many recent numbers and strings from observations the agent remembers. */

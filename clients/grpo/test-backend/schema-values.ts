@@ -1,25 +1,7 @@
 // Values a JSON Schema accepts, drawn from a seeded generator: the arguments of the built-in
 // policy's calls. Covers the keywords tool schemas use (type, enum, const, ranges, lengths,
 // items, properties/required, anyOf/oneOf); anything else gets a plain value of the named type.
-
-interface Schema {
-  type?: string | string[]
-  enum?: unknown[]
-  const?: unknown
-  minimum?: number
-  maximum?: number
-  exclusiveMinimum?: number
-  exclusiveMaximum?: number
-  minLength?: number
-  maxLength?: number
-  minItems?: number
-  maxItems?: number
-  items?: Schema
-  properties?: Record<string, Schema>
-  required?: string[]
-  anyOf?: Schema[]
-  oneOf?: Schema[]
-}
+import type { JsonSchemaSubset as Schema } from '../../../src/json-schema-subset.ts'
 
 /** How deep nested arrays and objects go before the generator stops adding to them. */
 const maxDepth = 4
