@@ -7,8 +7,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import type { PhaseResult } from './report.ts'
 import { processTreeUsage } from './processes.ts'
-import { checked, generate, gitCommit, loadTasks, log, median, startCodegymServer, stop, type Started } from './run.ts'
-import type { StepMix } from './types.ts'
+import { checked, generate, gitCommit, loadTasks, log, median, startCodegymServer, stop, type LoadOptions, type Started } from './run.ts'
 
 /**
  * The call time limit is wall-clock time: on a shared machine a sandbox thread that waits for a core
@@ -17,19 +16,9 @@ import type { StepMix } from './types.ts'
  */
 const benchCallTimeoutMs = 2000
 
-export interface WorkersBenchOptions {
-  quick: boolean
+export interface WorkersBenchOptions extends Omit<LoadOptions, 'url' | 'idleSessions' | 'sweep'> {
   /** Server worker counts to compare; the first is the baseline of the ratios. */
   serverWorkers: number[]
-  sessions: number
-  connections: number
-  processes: number
-  durationS: number
-  warmupS: number
-  mix: StepMix
-  repeats: number
-  outDir: string
-  command: string
 }
 
 interface WorkersRound extends PhaseResult {

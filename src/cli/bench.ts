@@ -35,37 +35,29 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
     .option('out-dir', { type: 'string', default: 'bench/out/load', describe: 'where result.json, summary.md and sweep.svg go' }),
   async (args) => {
     const command = `codegym ${process.argv.slice(2).join(' ')}`
-    if (args.serverWorkers !== undefined) {
-      const result = await runWorkersBench({
-        quick: args.quick,
-        serverWorkers: args.serverWorkers.split(',').map((each) => Number(each.trim())),
-        sessions: args.sessions ?? (args.quick ? 256 : 4096),
-        connections: args.connections,
-        processes: args.processes,
-        durationS: args.durationS ?? (args.quick ? 1 : 10),
-        warmupS: args.warmupS ?? (args.quick ? 0.5 : 2),
-        mix: parseMix(args.mix),
-        repeats: args.repeats ?? (args.quick ? 1 : 3),
-        outDir: args.outDir,
-        command,
-      })
-      process.stdout.write(JSON.stringify(result, null, 2) + '\n')
-      return
-    }
-    const result = await runLoadBench({
+    // The load shape both benches share: the same flags mean the same thing in each.
+    const load = {
       quick: args.quick,
-      url: args.url,
       sessions: args.sessions ?? (args.quick ? 256 : 4096),
       connections: args.connections,
       processes: args.processes,
       durationS: args.durationS ?? (args.quick ? 1 : 10),
       warmupS: args.warmupS ?? (args.quick ? 0.5 : 2),
       mix: parseMix(args.mix),
-      idleSessions: args.idleSessions ?? (args.quick ? 2000 : 100_000),
       repeats: args.repeats ?? (args.quick ? 1 : 3),
-      sweep: args.sweep,
       outDir: args.outDir,
       command,
+    }
+    if (args.serverWorkers !== undefined) {
+      const result = await runWorkersBench({ ...load, serverWorkers: args.serverWorkers.split(',').map((each) => Number(each.trim())) })
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+      return
+    }
+    const result = await runLoadBench({
+      ...load,
+      url: args.url,
+      idleSessions: args.idleSessions ?? (args.quick ? 2000 : 100_000),
+      sweep: args.sweep,
     })
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   })
