@@ -2,6 +2,12 @@
 export const testBackendDefaults = Object.freeze({
   host: '127.0.0.1',
   port: 0,
+  /**
+   * Connections the kernel queues before the server accepts them. A GRPO client opens thousands at
+   * once; Node's default (511) drops the rest of the SYNs, and their retransmits (1 s, 3 s, 7 s ...)
+   * stalled whole batches for up to two minutes. The kernel caps it at net.core.somaxconn.
+   */
+  listenBacklog: 4096,
   model: 'codegym-test-model',
   latencyMs: 0,
   perTokenLatencyMs: 0,

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { ChatTokenizer } from '../tokenizer.ts'
+import { testBackendDefaults } from './defaults.ts'
 import { errorBody, HttpError } from './errors.ts'
 import { complete, unwrapDelays } from './generation.ts'
 import { parseBody, type Endpoint, type RequestContext } from './requests.ts'
@@ -60,7 +61,7 @@ export class BackendServer {
   listen (): Promise<string> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject)
-      this.#server.listen(this.#settings.port, this.#settings.host, () => {
+      this.#server.listen({ port: this.#settings.port, host: this.#settings.host, backlog: testBackendDefaults.listenBacklog }, () => {
         this.#server.off('error', reject)
         const address = this.#server.address()
         if (address === null || typeof address === 'string') return reject(new Error('test backend: no TCP address'))
