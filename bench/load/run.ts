@@ -187,6 +187,26 @@ export function log (message: string): void {
   process.stderr.write(`[bench] ${message}\n`)
 }
 
+/** How a bench result was made and on what machine: the first fields of every result file. */
+export interface ResultHeader {
+  command: string
+  gitCommit: string
+  quick: boolean
+  node: string
+  machine: { cpus: number, cpuModel: string, memoryBytes: number, platform: string, loadAverage: number[] }
+}
+
+export function resultHeader (options: Pick<LoadOptions, 'command' | 'quick'>): ResultHeader {
+  const cpus = os.cpus()
+  return {
+    command: options.command,
+    gitCommit: gitCommit(),
+    quick: options.quick,
+    node: process.version,
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))) },
+  }
+}
+
 export async function runLoadBench (options: LoadOptions): Promise<Record<string, unknown>> {
   const tasks = loadTasks()
   const phaseConfig = (mode: GeneratorConfig['mode'], url: string, sessions: number, connections: number, ratePerSecond = 0): Omit<GeneratorConfig, 'seed'> => ({
@@ -281,13 +301,8 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
       { name: 'p99 step latency at half of peak load (ms)', value: halfPeak.latencyMs.p99, limit: '< 5', met: halfPeak.latencyMs.p99 < 5 },
       ...(idle === undefined ? [] : [{ name: 'idle live sessions held in one server process', value: idle.sessions, limit: '≥ 100,000', met: idle.sessions >= 100_000 }]),
     ]
-    const cpus = os.cpus()
     const result = {
-      command: options.command,
-      gitCommit: gitCommit(),
-      quick: options.quick,
-      node: process.version,
-      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}` },
+      ...resultHeader(options),
       settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, repeats: options.repeats, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', url: options.url ?? 'started here' },
       baselines: { echo: echoResult, inProcess },
       fullStack: { ...fullStack, ratioToEcho, ratioToInProcess: Number((fullStack.requestsPerSecond / inProcess.stepsPerSecond).toFixed(3)) },

@@ -3,11 +3,10 @@
 // same generator in alternating rounds; each N reports its median round and its ratio to N = 1
 // measured in the same run. Writes workers.json and workers.md to --out-dir. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import { join } from 'node:path'
 import type { PhaseResult } from './report.ts'
 import { processTreeUsage } from './processes.ts'
-import { checked, generate, gitCommit, loadTasks, log, median, startCodegymServer, stop, type LoadOptions, type Started } from './run.ts'
+import { checked, generate, resultHeader, loadTasks, log, median, startCodegymServer, stop, type LoadOptions, type Started } from './run.ts'
 
 /**
  * The call time limit is wall-clock time: on a shared machine a sandbox thread that waits for a core
@@ -90,13 +89,8 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
         serverRssBytes: middle.serverRssBytes,
       }
     })
-    const cpus = os.cpus()
     const result = {
-      command: options.command,
-      gitCommit: gitCommit(),
-      quick: options.quick,
-      node: process.version,
-      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))) },
+      ...resultHeader(options),
       settings: { sessions: options.sessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, repeats: options.repeats, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', sandboxWorkers: 'default: cores / server workers, at least 1', callTimeoutMs: benchCallTimeoutMs },
       points,
       correctness: { responsesChecked: [...rounds.values()].flat().reduce((sum, run) => sum + run.checked, 0), wrong: 0 },
