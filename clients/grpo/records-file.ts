@@ -2,8 +2,9 @@
 // write once the group is complete (its advantages need every reward). A run killed mid-write
 // leaves at most a torn last line and one incomplete group; resume drops both and skips every
 // group the file holds in full.
-import { open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises'
+import { open, rename, writeFile, type FileHandle } from 'node:fs/promises'
 import { RolloutConfigError } from './errors.ts'
+import { readOptionalText } from '../../src/read-optional.ts'
 import type { DroppedGroupLine, RolloutRecord } from './record.ts'
 
 export type RecordsLine = RolloutRecord | DroppedGroupLine
@@ -24,13 +25,8 @@ export interface ExistingRecords {
 
 /** Reads a records file (absent: empty) and rewrites it without what a killed run left half-done. */
 export async function recoverRecordsFile (file: string, groupSize: number): Promise<ExistingRecords> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { finishedGroups: new Map(), records: [], droppedGroups: [], discardedLines: 0 }
-    throw error
-  }
+  const text = await readOptionalText(file)
+  if (text === undefined) return { finishedGroups: new Map(), records: [], droppedGroups: [], discardedLines: 0 }
   const pieces = text.split('\n')
   // The piece after the last newline is empty in a clean file and a torn line otherwise.
   const torn = pieces.pop() !== '' ? 1 : 0

@@ -2,6 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { EnvLoadError } from '../errors.ts'
+import { readOptionalText } from '../read-optional.ts'
 import { compileEnvSchema, validateManifest, validateTask, type Validator } from '../schemas/validate.ts'
 import type { EnvManifest, JsonObject, Task, ToolDescriptor } from '../schemas/env.generated.ts'
 import { builtinToolNames, doneTool, observeTool } from './builtin-tools.ts'
@@ -40,7 +41,7 @@ export async function loadEnvPackage (dir: string): Promise<EnvSpec> {
     throw new EnvLoadError(dir, `missing ${envPackageFiles.module}`)
   })
   checkModuleSyntax(dir, source, envPackageFiles.module)
-  const oracleSource = await readOptional(join(dir, envPackageFiles.oracle))
+  const oracleSource = await readOptionalText(join(dir, envPackageFiles.oracle))
   if (oracleSource !== undefined) checkModuleSyntax(dir, oracleSource, envPackageFiles.oracle)
 
   const tools = [...manifest.tools, observeTool, doneTool(manifest.answer)]
@@ -99,7 +100,7 @@ async function readManifest (dir: string): Promise<EnvManifest> {
 
 async function readTasks (dir: string, manifest: EnvManifest, validateConfig: Validator<JsonObject>): Promise<Map<string, Task>> {
   const tasks = new Map<string, Task>()
-  const text = await readOptional(join(dir, envPackageFiles.tasks))
+  const text = await readOptionalText(join(dir, envPackageFiles.tasks))
   if (text === undefined) return tasks
   const lines = text.split('\n')
   for (const [index, line] of lines.entries()) {
@@ -139,11 +140,3 @@ function checkModuleSyntax (dir: string, source: string, file: string): void {
   }
 }
 
-async function readOptional (path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}

@@ -53,15 +53,6 @@ export async function writeText (path: string, text: string): Promise<void> {
   await writeFile(path, text)
 }
 
-export async function readOptionalText (path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}
-
 export function toJsonl (rows: readonly unknown[]): string {
   return rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length > 0 ? '\n' : '')
 }
