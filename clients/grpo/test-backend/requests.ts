@@ -5,19 +5,13 @@ import type { ChatTokenizer, TemplateMessage } from '../tokenizer.ts'
 import { badRequest } from './errors.ts'
 import { assistantTurns, toolEntry, toolsFromPrompt } from './prompt-reading.ts'
 import type { SegmentCodec } from './segment-cache.ts'
-import type { CallFormat, TestPolicyTool } from './types.ts'
+import type { CallFormat, TestPolicyInput, TestPolicyTool } from './types.ts'
 
-export type Endpoint = 'chat' | 'completions' | 'generate'
+export type Endpoint = TestPolicyInput['endpoint']
 
-/** A generation request, whatever endpoint it came from. */
-export interface GenerationRequest {
-  endpoint: Endpoint
+/** A generation request, whatever endpoint it came from: what the policy sees, and the rest. */
+export interface GenerationRequest extends TestPolicyInput {
   promptIds: number[]
-  promptText: string
-  tools: TestPolicyTool[]
-  turn: number
-  seed: number
-  temperature: number
   /** Completion tokens allowed, the context limit already applied. */
   maxTokens: number
   stopTokenIds: number[]
