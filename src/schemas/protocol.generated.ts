@@ -478,6 +478,9 @@ export interface ObserveResult {
 export interface DoneParams {
   session: SessionId
   answer: JsonValue
+  /**
+   * Take the step only if the session has taken exactly this many steps; otherwise fail with step_mismatch. Makes a retried step safe.
+   */
   expectStep?: number
   /**
    * true: the result also carries a snapshot of the episode taken right after this action (SteppedResult.snapshot), as the snapshot op would return it. Default false.
