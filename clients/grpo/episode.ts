@@ -57,8 +57,11 @@ interface Counters {
 
 /** The policy's side of an episode, one implementation per mode. */
 interface Dialogue {
-  /** One generation; the reply to parse, or a termination when the context is full. */
-  generate (sampling: SamplingParams): Promise<{ reply: PolicyReplyMessage, completionTokens: number } | { end: 'context_limit' }>
+  /**
+   * One generation: the reply to parse, and whether it filled the context (a turn that counts but
+   * cannot be answered); or `context_limit` when there is no room to generate at all.
+   */
+  generate (sampling: SamplingParams): Promise<{ reply: PolicyReplyMessage, completionTokens: number, fillsContext: boolean } | { end: 'context_limit' }>
   /** The env's answer (or the parse error) for the next turn; false when it does not fit the context. */
   answer (text: string, isToolResult: boolean): boolean
   finish (record: EpisodeRecord): void
@@ -86,7 +89,7 @@ export async function runEpisode (input: EpisodeInput): Promise<EpisodeRecord> {
     if (input.isCancelled()) throw new Error('the batch was cancelled')
     const reset = await timed('envMs', () => env.client.reset(task.env, task.reset))
     session = reset.session
-    dialogue = makeDialogue(input, reset, counters)
+    dialogue = makeDialogue(input, reset)
     const maxTurns = reset.info.maxSteps
     const sampling = { seed: input.seed, maxTokens: settings.maxTokensPerTurn, temperature: settings.temperature }
     for (;;) {
@@ -102,6 +105,10 @@ export async function runEpisode (input: EpisodeInput): Promise<EpisodeRecord> {
       }
       counters.turns++
       counters.completionTokens += generated.completionTokens
+      if (generated.fillsContext) {
+        termination = 'context_limit'
+        break
+      }
       const parsed: ParsedToolCall = parseToolCall(generated.reply, replyFormat(input.generation))
       if (!parsed.ok) {
         counters.parseErrors++
@@ -166,7 +173,7 @@ function replyFormat (generation: EpisodeMode): 'auto' | 'paper' | 'hermes' {
   return generation.toolFormat
 }
 
-function makeDialogue (input: EpisodeInput, reset: ResetResult, counters: Counters): Dialogue {
+function makeDialogue (input: EpisodeInput, reset: ResetResult): Dialogue {
   const generation = input.generation
   const { maxContextTokens } = input.settings
   if (generation.mode === 'chat') {
@@ -177,14 +184,8 @@ function makeDialogue (input: EpisodeInput, reset: ResetResult, counters: Counte
         const answer = await generation.lane.request((backend) => backend.chat(conversation.messages, conversation.tools, sampling))
         conversation.appendReply(answer.message)
         if (answer.promptTokens !== undefined && answer.completionTokens !== undefined) contextTokens = answer.promptTokens + answer.completionTokens
-        const result = { reply: answer.message, completionTokens: answer.completionTokens ?? 0 }
         // The backend counts tokens in chat mode: a reply that filled the context cannot be answered.
-        if (contextTokens >= maxContextTokens) {
-          counters.turns++
-          counters.completionTokens += result.completionTokens
-          return { end: 'context_limit' }
-        }
-        return result
+        return { reply: answer.message, completionTokens: answer.completionTokens ?? 0, fillsContext: contextTokens >= maxContextTokens }
       },
       answer (text) {
         conversation.appendObservation(text)
@@ -207,12 +208,8 @@ function makeDialogue (input: EpisodeInput, reset: ResetResult, counters: Counte
       if (room <= 0) return { end: 'context_limit' }
       const answer = await generation.lane.request((backend) => backend.generate(transcript.promptIds.concat(transcript.responseIds), tokenizer.stopTokenIds, { ...sampling, maxTokens: Math.min(sampling.maxTokens, room) }))
       const text = transcript.appendGeneration(answer)
-      if (answer.finishReason === 'length' && transcript.length >= maxContextTokens) {
-        counters.turns++
-        counters.completionTokens += answer.ids.length
-        return { end: 'context_limit' }
-      }
-      return { reply: { content: text }, completionTokens: answer.ids.length }
+      const fillsContext = answer.finishReason === 'length' && transcript.length >= maxContextTokens
+      return { reply: { content: text }, completionTokens: answer.ids.length, fillsContext }
     },
     answer (text, isToolResult) {
       const message: TemplateMessage = { role: hermes && isToolResult ? 'tool' : 'user', content: text }
