@@ -8,6 +8,9 @@ import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/l
 import { defaultServerLimits, type ServerLimits } from '../server/limits.ts'
 import { CodeGymServer, defaultHost, defaultPort, type ServerOptions } from '../server/server.ts'
 import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultServerWorkers } from '../server/cluster.ts'
+import { minTokenChars } from '../server/auth.ts'
+import { minSnapshotKeyBytes, processSnapshotKeys } from '../env/snapshot-keys.ts'
+import { resolveSnapshotKeys, resolveTokens } from './serve-secrets.ts'
 import { clusterWorkerIndex, connectToPrimary, workerServerOptions } from '../server/cluster-worker.ts'
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => '-' + letter.toLowerCase())
@@ -54,7 +57,11 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('port', { type: 'number', default: defaultPort, describe: 'TCP port (0: any free port)' })
     .option('host', { type: 'string', default: defaultHost, describe: 'address to bind; a non-loopback address needs --token' })
     .option('envs', { type: 'string', array: true, default: [bundledEnvsDir], describe: 'env folders' })
-    .option('token', { type: 'string', describe: 'require this token in hello (default: $CODEGYM_TOKEN)' })
+    .option('token', { type: 'string', array: true, describe: `require this token in hello and on /metrics and /envs (at least ${minTokenChars} characters; give it again to accept several while rotating; also $CODEGYM_TOKEN, comma-separated)` })
+    .option('token-file', { type: 'string', describe: 'a file of accepted tokens, one per line (a mounted Secret)' })
+    .option('snapshot-key', { type: 'string', describe: `the key snapshots are signed with (at least ${minSnapshotKeyBytes} bytes; visible in the process list: prefer --snapshot-key-file or $CODEGYM_SNAPSHOT_KEY). Default: a random key of this server, so its snapshots restore only on it` })
+    .option('snapshot-key-file', { type: 'string', describe: 'a file holding the snapshot signing key (share it between the servers a client moves sessions across)' })
+    .option('snapshot-old-keys-file', { type: 'string', describe: 'a file of old snapshot keys, one per line, still accepted by restore after a rotation (also $CODEGYM_SNAPSHOT_OLD_KEYS, comma-separated)' })
     .option('drain-grace-ms', { type: 'number', default: 0, describe: 'on SIGTERM, time clients may go on using sessions before reading stops' })
     .option('drain-timeout-ms', { type: 'number', default: 30_000, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
@@ -66,10 +73,11 @@ export function serveOptions<T> (cli: Argv<T>) {
 }
 
 export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv']>): Promise<void> {
-  const token = args.token ?? process.env.CODEGYM_TOKEN
-  if (!isLoopback(args.host) && token === undefined) {
-    throw new Error(`binding to ${args.host} exposes the server beyond this machine: give --token (or CODEGYM_TOKEN)`)
+  const tokens = resolveTokens(args)
+  if (!isLoopback(args.host) && tokens.length === 0) {
+    throw new Error(`binding to ${args.host} exposes the server beyond this machine: give --token, --token-file or CODEGYM_TOKEN`)
   }
+  const snapshotKeys = resolveSnapshotKeys(args, process.env, () => processSnapshotKeys)
   const workers = positiveInteger('workers', args.workers)
   const sandboxWorkers = positiveInteger('sandbox-workers', (args.sandboxWorkers as number | undefined) ?? defaultSandboxWorkers(workers))
   const workerIndex = clusterWorkerIndex()
@@ -78,14 +86,15 @@ export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv
     host: args.host,
     port: args.port,
     envDirs: args.envs,
-    token,
+    token: tokens,
+    snapshotKeys,
     limits: pick(args, defaultServerLimits) as Partial<ServerLimits>,
     sandbox: { ...pick(args, defaultSandboxPoolOptions), workers: sandboxWorkers } as Partial<SandboxPoolOptions>,
     drainGraceMs: args.drainGraceMs,
     drainTimeoutMs: args.drainTimeoutMs,
     logger,
   }
-  if (workers > 1 && cluster.isPrimary) return servePrimary(workers, args, logger)
+  if (workers > 1 && cluster.isPrimary) return servePrimary(workers, { ...args, tokens }, logger)
   if (workerIndex !== undefined) return serveWorker(workerIndex, serverOptions, logger)
   const server = await CodeGymServer.start(serverOptions)
   const stop = (signal: string): void => {
@@ -100,8 +109,8 @@ export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv
 }
 
 /** The primary of `--workers N`: owns the port, starts N workers (this same command), drains them all on SIGTERM. */
-async function servePrimary (workers: number, args: Record<string, unknown> & { host: string, port: number }, logger: Logger): Promise<void> {
-  const primary = await ClusterPrimary.start({ workers, host: args.host, port: args.port, logger, limits: pick(args, defaultClusterLimits) })
+async function servePrimary (workers: number, args: Record<string, unknown> & { host: string, port: number, tokens: string[] }, logger: Logger): Promise<void> {
+  const primary = await ClusterPrimary.start({ workers, host: args.host, port: args.port, logger, tokens: args.tokens, limits: pick(args, defaultClusterLimits) })
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down')
     void primary.drain().then((clean) => process.exit(clean ? 0 : 1))

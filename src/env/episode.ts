@@ -6,6 +6,7 @@ import { doneToolName, observeToolName } from './builtin-tools.ts'
 import type { EnvSpec } from './package.ts'
 import type { GuestCaller } from './guest.ts'
 import { encodeSnapshot } from './snapshot.ts'
+import type { SnapshotKeys } from './snapshot-keys.ts'
 
 /** What an episode is made of; a snapshot holds exactly this. */
 export interface EpisodeRecord {
@@ -24,13 +25,15 @@ export interface EpisodeRecord {
 export class Episode {
   readonly #record: EpisodeRecord
   readonly #guest: GuestCaller
+  readonly #snapshotKeys: SnapshotKeys
   #closed = false
   /** Operations on one episode run one after another, in the order they were asked for. */
   #tail: Promise<unknown> = Promise.resolve()
 
-  constructor (record: EpisodeRecord, guest: GuestCaller) {
+  constructor (record: EpisodeRecord, guest: GuestCaller, snapshotKeys: SnapshotKeys) {
     this.#record = record
     this.#guest = guest
+    this.#snapshotKeys = snapshotKeys
   }
 
   get envId (): string { return this.#record.spec.manifest.id }
@@ -86,7 +89,7 @@ export class Episode {
   capture (): Promise<{ bytes: Uint8Array, step: number }> {
     return this.#enqueue(() => {
       this.#assertOpen()
-      return { bytes: encodeSnapshot(this.#record), step: this.#record.step }
+      return { bytes: encodeSnapshot(this.#record, this.#snapshotKeys), step: this.#record.step }
     })
   }
 
@@ -94,7 +97,7 @@ export class Episode {
   fork (): Promise<Episode> {
     return this.#enqueue(() => {
       this.#assertOpen()
-      return new Episode({ ...this.#record }, this.#guest)
+      return new Episode({ ...this.#record }, this.#guest, this.#snapshotKeys)
     })
   }
 

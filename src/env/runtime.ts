@@ -10,6 +10,7 @@ import { Episode } from './episode.ts'
 import { guestCaller, type GuestCaller } from './guest.ts'
 import { findEnvPackages, loadEnvPackage, type EnvSpec } from './package.ts'
 import { decodeSnapshot } from './snapshot.ts'
+import { processSnapshotKeys, type SnapshotKeys } from './snapshot-keys.ts'
 import { renderStatement } from './statement.ts'
 
 /** The envs that ship with CodeGym-TS. */
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   /** Folders of env packages; each may also be one package itself. Default: the bundled envs. */
   envDirs?: readonly string[]
   sandbox?: Partial<SandboxPoolOptions>
+  /** Keys that sign and verify snapshots. Default: this process's random key (processSnapshotKeys). */
+  snapshotKeys?: SnapshotKeys
 }
 
 export interface ResetOutcome extends ResetResult {
@@ -35,17 +38,19 @@ export class Runtime {
   readonly #envs: ReadonlyMap<string, EnvSpec>
   readonly pool: SandboxPool
   readonly #guest: GuestCaller
+  readonly snapshotKeys: SnapshotKeys
 
-  private constructor (envs: ReadonlyMap<string, EnvSpec>, pool: SandboxPool) {
+  private constructor (envs: ReadonlyMap<string, EnvSpec>, pool: SandboxPool, snapshotKeys: SnapshotKeys) {
     this.#envs = envs
     this.pool = pool
+    this.snapshotKeys = snapshotKeys
     this.#guest = guestCaller(pool)
     for (const spec of envs.values()) pool.register(spec.manifest.id, spec.source)
   }
 
   static async create (options: RuntimeOptions = {}): Promise<Runtime> {
     const envs = await loadEnvs(options.envDirs ?? [bundledEnvsDir])
-    return new Runtime(envs, new SandboxPool(options.sandbox))
+    return new Runtime(envs, new SandboxPool(options.sandbox), options.snapshotKeys ?? processSnapshotKeys)
   }
 
   /** Env ids, sorted. */
@@ -78,7 +83,7 @@ export class Runtime {
       state: started.state ?? '',
       step: 0,
       status: 'running',
-    }, this.#guest)
+    }, this.#guest, this.snapshotKeys)
     const observation = started.observation ?? null
     const info: ResetResult['info'] = {
       envId,
@@ -95,7 +100,7 @@ export class Runtime {
 
   /** An episode from snapshot bytes, continuing exactly where the snapshot was taken. */
   restore (bytes: Uint8Array): Episode {
-    const record = decodeSnapshot(bytes, (envId) => {
+    const record = decodeSnapshot(bytes, this.snapshotKeys, (envId) => {
       try {
         return this.spec(envId)
       } catch (error) {
@@ -110,7 +115,7 @@ export class Runtime {
     if (!record.spec.validateConfig(record.config)) {
       throw new CodeGymError('invalid_snapshot', `the snapshot's ${record.spec.validateConfig.lastError}`)
     }
-    return new Episode(record, this.#guest)
+    return new Episode(record, this.#guest, this.snapshotKeys)
   }
 
   close (): Promise<void> {

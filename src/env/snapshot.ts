@@ -1,14 +1,16 @@
-// Episode snapshots: MessagePack of the Snapshot shape in schemas/, checked in full on the way back.
+// Episode snapshots: MessagePack of the Snapshot shape in schemas/, signed (snapshot-keys.ts), and
+// checked in full on the way back: signature first, then every field.
 import { CodeGymError } from '../errors.ts'
 import { isPlainData, plainPackr, plainUnpackr } from '../plain-data.ts'
 import { validateSnapshot } from '../schemas/validate.ts'
 import type { Snapshot } from '../schemas/env.generated.ts'
 import type { EpisodeRecord } from './episode.ts'
 import type { EnvSpec } from './package.ts'
+import type { SnapshotKeys } from './snapshot-keys.ts'
 
 export const snapshotFormat = 1
 
-export function encodeSnapshot (record: EpisodeRecord): Uint8Array {
+export function encodeSnapshot (record: EpisodeRecord, keys: SnapshotKeys): Uint8Array {
   const snapshot: Snapshot = {
     format: snapshotFormat,
     envId: record.spec.manifest.id,
@@ -22,14 +24,18 @@ export function encodeSnapshot (record: EpisodeRecord): Uint8Array {
   }
   if (record.taskId !== undefined) snapshot.taskId = record.taskId
   if (record.difficulty !== undefined) snapshot.difficulty = record.difficulty
-  return plainPackr.pack(snapshot)
+  return keys.sign(plainPackr.pack(snapshot))
 }
 
-/** Decodes and checks snapshot bytes; lookupEnv resolves the env they name. */
-export function decodeSnapshot (bytes: Uint8Array, lookupEnv: (envId: string) => EnvSpec): EpisodeRecord {
+/**
+ * Checks the signature, then decodes and checks the snapshot; lookupEnv resolves the env it names.
+ * The checks after the signature hold against a leaked key or a server bug, not against clients.
+ */
+export function decodeSnapshot (bytes: Uint8Array, keys: SnapshotKeys, lookupEnv: (envId: string) => EnvSpec): EpisodeRecord {
+  const body = keys.open(bytes)
   let snapshot: unknown
   try {
-    snapshot = plainUnpackr.unpack(bytes)
+    snapshot = plainUnpackr.unpack(body)
   } catch (error) {
     throw new CodeGymError('invalid_snapshot', `the snapshot is not MessagePack: ${(error as Error).message}`)
   }

@@ -17,6 +17,9 @@ export function workerIndexOf (resumeToken: string): number | undefined {
   return match === null ? undefined : Number(match[1])
 }
 
+/** The environment variable in which the primary hands its random snapshot key to its workers. */
+export const sharedSnapshotKeyVariable = 'CODEGYM_WORKER_SNAPSHOT_KEY'
+
 export type WorkerQuery = 'health' | 'metrics'
 
 /** The parts of an upgrade request a worker needs to finish the WebSocket handshake. */

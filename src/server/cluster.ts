@@ -13,7 +13,9 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client'
 import { answerHttp, type Health } from './http-routes.ts'
-import { resumeHeader, workerIndexOf, type FromWorker, type ToWorker, type WorkerQuery } from './cluster-messages.ts'
+import { TokenSet } from './auth.ts'
+import { processSnapshotKeys } from '../env/snapshot-keys.ts'
+import { resumeHeader, sharedSnapshotKeyVariable, workerIndexOf, type FromWorker, type ToWorker, type WorkerQuery } from './cluster-messages.ts'
 
 /** Server processes by default: one per core. */
 export const defaultServerWorkers = availableParallelism()
@@ -55,6 +57,8 @@ export interface ClusterOptions {
   port: number
   logger: Logger
   limits?: Partial<ClusterLimits>
+  /** The tokens /metrics and /envs require (the workers check hello's). */
+  tokens?: readonly string[]
 }
 
 interface Slot {
@@ -95,8 +99,9 @@ export class ClusterPrimary {
     const registers = [this.#registry]
     this.#restarts = new Counter({ name: 'codegym_server_worker_restarts_total', help: 'Server worker processes replaced after they died (their sessions are lost).', registers })
     const workers: Gauge = new Gauge({ name: 'codegym_server_workers', help: 'Server worker processes ready to serve.', registers, collect: () => { workers.set(this.#readySlots().length) } })
+    const tokens = new TokenSet(options.tokens ?? [])
     this.#http = createServer((request, response) => {
-      void answerHttp(request, response, { health: () => this.health(), metrics: () => this.#metrics(), envs: () => this.#envIds })
+      void answerHttp(request, response, { tokens, health: () => this.health(), metrics: () => this.#metrics(), envs: () => this.#envIds })
     })
     this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head))
     this.#http.on('clientError', (_error, socket) => socket.destroy())
@@ -172,7 +177,9 @@ export class ClusterPrimary {
   }
 
   #fork (slot: Slot): void {
-    const worker = cluster.fork({ CODEGYM_WORKER_INDEX: String(slot.index) })
+    // Every worker gets the primary's random snapshot key, used when no key is configured, so that
+    // a snapshot made by one worker restores on any other worker of this server.
+    const worker = cluster.fork({ CODEGYM_WORKER_INDEX: String(slot.index), [sharedSnapshotKeyVariable]: processSnapshotKeys.shareRandom() })
     slot.worker = worker
     slot.ready = false
     worker.on('message', (message: FromWorker) => this.#onMessage(slot, worker, message))

@@ -1,6 +1,5 @@
 // One client connection: awaiting_hello → open → closed. Every frame is checked at the edge
 // (size, codec, envelope) before any work is done for it; nothing a client sends can throw past here.
-import { timingSafeEqual } from 'node:crypto'
 import { codecOf, decodeFrame, encodeFrame, FrameDecodeError, type Codec } from '../protocol/codec.ts'
 import { paramsValidators, validateRequest } from '../protocol/catalogue.ts'
 import { closeCodes, supportedVersions } from '../protocol/constants.ts'
@@ -8,6 +7,7 @@ import type { Transport } from '../transport/transport.ts'
 import type { ErrorObject, HelloParams, HelloResult, Limits, RequestId } from '../schemas/protocol.generated.ts'
 import { dispatch, type ServerState } from './handlers.ts'
 import { ProtocolError, toErrorObject } from './protocol-error.ts'
+import type { TokenSet } from './auth.ts'
 import { summarize, type Session } from './sessions.ts'
 
 /** How often a paused connection checks whether its send buffer has drained. */
@@ -17,7 +17,8 @@ export interface ConnectionHost {
   readonly state: ServerState
   readonly serverInfo: { name: string, version: string }
   readonly limits: Limits
-  readonly token: string | undefined
+  /** The tokens hello must carry one of (none required when the set is empty). */
+  readonly tokens: TokenSet
   /** Takes ownership of a client key for this connection; returns the connection it took it from. */
   claimClient: (clientKey: string, connection: Connection) => Connection | undefined
   isKnownClient: (clientKey: string) => boolean
@@ -173,7 +174,7 @@ export class Connection {
     if (version === undefined) {
       throw new ProtocolError('unsupported_version', `this server speaks protocol versions ${supportedVersions.join(', ')}`, { versions: [...supportedVersions] })
     }
-    if (this.#host.token !== undefined && !tokensEqual(hello.token, this.#host.token)) {
+    if (this.#host.tokens.required && !this.#host.tokens.accepts(hello.token)) {
       throw new ProtocolError('unauthorized', hello.token === undefined ? 'this server requires a token' : 'the token is wrong')
     }
     if (hello.resume !== undefined && !this.#host.isKnownClient(hello.resume)) {
@@ -222,11 +223,4 @@ function readableId (message: unknown): RequestId | null {
   if (message === null || typeof message !== 'object' || !('id' in message)) return null
   const { id } = message
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null
-}
-
-function tokensEqual (given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
 }

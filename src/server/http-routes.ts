@@ -1,6 +1,9 @@
 // The HTTP side of codegym-serve (/healthz, /metrics, /envs): one set of routes, answered by a
 // single server from its own state and by a multi-process server's primary from its workers'.
+// /healthz is open to anyone (probes carry no secrets); /metrics and /envs tell an outsider about the
+// server's internals, so when the server has tokens they need one as `Authorization: Bearer <token>`.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TokenSet } from './auth.ts'
 
 export interface Health {
   draining: boolean
@@ -9,10 +12,14 @@ export interface Health {
 }
 
 export interface HttpSources {
+  tokens: TokenSet
   health: () => Health | Promise<Health>
   metrics: () => Promise<{ contentType: string, text: string }>
   envs: () => readonly string[] | Promise<readonly string[]>
 }
+
+/** Paths that need a token when the server has tokens; health endpoints stay open for probes. */
+const tokenPaths: ReadonlySet<string> = new Set(['/metrics', '/envs'])
 
 export async function answerHttp (request: IncomingMessage, response: ServerResponse, sources: HttpSources): Promise<void> {
   const path = (request.url ?? '/').split('?')[0]
@@ -20,6 +27,10 @@ export async function answerHttp (request: IncomingMessage, response: ServerResp
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   }
   if (request.method !== 'GET') return json(405, { error: 'only GET is served over HTTP' })
+  if (tokenPaths.has(path ?? '') && sources.tokens.required && !sources.tokens.acceptsAuthorization(request.headers.authorization)) {
+    response.setHeader('www-authenticate', 'Bearer realm="codegym-serve"')
+    return json(401, { error: `${path} needs one of the server's tokens as "Authorization: Bearer <token>"` })
+  }
   try {
     switch (path) {
       case '/healthz': {

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { pino, type Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { Runtime } from '../env/runtime.ts'
+import type { SnapshotKeys } from '../env/snapshot-keys.ts'
+import { checkTokens, TokenSet } from './auth.ts'
 import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/limits.ts'
 import type { Limits } from '../schemas/protocol.generated.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -14,7 +16,7 @@ import { WebSocketTransport } from '../transport/websocket.ts'
 import { closeCodes } from '../protocol/constants.ts'
 import { Connection, type ConnectionHost } from './connection.ts'
 import type { ServerState } from './handlers.ts'
-import { answerHttp, type Health } from './http-routes.ts'
+import { answerHttp, type Health, type HttpSources } from './http-routes.ts'
 import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
@@ -39,8 +41,13 @@ export interface ServerOptions {
   runtime?: Runtime
   limits?: Partial<ServerLimits>
   sandbox?: Partial<SandboxPoolOptions>
-  /** When set, hello must carry this token. */
-  token?: string
+  /**
+   * When set, hello must carry this token (or one of these: several are accepted at once while a
+   * token is rotated), and so must requests to /metrics and /envs (Authorization: Bearer).
+   */
+  token?: string | readonly string[]
+  /** Keys that sign and verify snapshots, for a runtime the server creates. Default: this process's random key. */
+  snapshotKeys?: SnapshotKeys
   /** Time a drain gives clients to go on using their sessions before it stops reading requests. */
   drainGraceMs?: number
   /** Time a drain waits for requests in flight before it closes connections anyway. */
@@ -80,6 +87,7 @@ export class CodeGymServer {
   readonly #http: HttpServer
   readonly #wss: WebSocketServer
   readonly #sweeper: NodeJS.Timeout
+  readonly #tokens: TokenSet
   #draining = false
   #drained: Promise<void> | undefined
 
@@ -87,6 +95,7 @@ export class CodeGymServer {
     this.#runtime = runtime
     this.#ownsRuntime = ownsRuntime
     this.#options = options
+    this.#tokens = new TokenSet(tokenList(options.token))
     this.#serverLimits = Object.freeze({ ...defaultServerLimits, ...options.limits })
     this.limits = Object.freeze(advertisedLimits(this.#serverLimits, runtime.pool.options))
     this.logger = options.logger ?? pino({ name: 'codegym-serve' }, pino.destination(2))
@@ -110,7 +119,7 @@ export class CodeGymServer {
       state: this.#state,
       serverInfo: { name: 'codegym-serve', version: packageVersion },
       limits: this.limits,
-      token: options.token,
+      tokens: this.#tokens,
       claimClient: (clientKey, connection) => this.#claimClient(clientKey, connection),
       isKnownClient: (clientKey) => this.#clients.has(clientKey),
       newClientKey: () => (options.resumeTokenPrefix ?? '') + randomBytes(18).toString('base64url'),
@@ -118,7 +127,8 @@ export class CodeGymServer {
       onClosed: (connection) => this.#onConnectionClosed(connection),
     }
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#serverLimits.maxFrameBytes, perMessageDeflate: false })
-    this.#http = createServer((request, response) => { void answerHttp(request, response, this.#httpSources) })
+    const httpSources = this.#httpSources()
+    this.#http = createServer((request, response) => { void answerHttp(request, response, httpSources) })
     this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head))
     this.#http.on('clientError', (_error, socket) => socket.destroy())
     this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs)
@@ -126,7 +136,9 @@ export class CodeGymServer {
   }
 
   static async start (options: ServerOptions = {}): Promise<CodeGymServer> {
-    const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox } })
+    // Before anything is started that would need stopping again.
+    checkTokens(tokenList(options.token), 'server options')
+    const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox }, snapshotKeys: options.snapshotKeys })
     const server = new CodeGymServer(runtime, options.runtime === undefined, options)
     if (options.listen === false) {
       server.logger.info({ envs: runtime.envIds().length, sandboxWorkers: runtime.pool.options.workers }, 'ready')
@@ -221,10 +233,13 @@ export class CodeGymServer {
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.accept(new WebSocketTransport(ws)))
   }
 
-  readonly #httpSources = {
-    health: () => this.health(),
-    metrics: async () => ({ contentType: this.metrics.registry.contentType, text: await this.metrics.registry.metrics() }),
-    envs: () => this.#runtime.envIds(),
+  #httpSources (): HttpSources {
+    return {
+      tokens: this.#tokens,
+      health: () => this.health(),
+      metrics: async () => ({ contentType: this.metrics.registry.contentType, text: await this.metrics.registry.metrics() }),
+      envs: () => this.#runtime.envIds(),
+    }
   }
 
   #unknownResumeMessage (clientKey: string): string {
@@ -265,4 +280,8 @@ export class CodeGymServer {
     }
     this.#sessions.closeIdle(now)
   }
+}
+
+function tokenList (token: ServerOptions['token']): readonly string[] {
+  return token === undefined ? [] : typeof token === 'string' ? [token] : token
 }

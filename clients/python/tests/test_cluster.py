@@ -16,6 +16,9 @@ from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServ
                                     ring_hash)
 
 SUBARRAY = "codegym/max-subarray-v1"
+# Servers a session moves between must share the snapshot key: each would otherwise sign with its own
+# random key and refuse the others' snapshots.
+SHARED_SNAPSHOT_KEY = ("--snapshot-key", "cluster-tests-shared-snapshot-key-0123456789")
 QUICK = {"probe_initial_delay_s": 0.05, "probe_max_delay_s": 0.2, "max_probes": 4, "drain_settle_s": 0.5}
 
 
@@ -101,7 +104,7 @@ class MultiNodeTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.servers = [Server("--workers", "1") for _ in range(3)]
+        cls.servers = [Server("--workers", "1", *SHARED_SNAPSHOT_KEY) for _ in range(3)]
 
     @classmethod
     def tearDownClass(cls):
@@ -160,7 +163,7 @@ class MultiNodeTests(unittest.TestCase):
 
     def test_snapshots_off_loses_the_episode(self):
         async def main():
-            servers = [Server("--workers", "1") for _ in range(2)]
+            servers = [Server("--workers", "1", *SHARED_SNAPSHOT_KEY) for _ in range(2)]
             try:
                 cluster = await AsyncCodeGymCluster.connect([server.url for server in servers], snapshot_every_steps=0,
                                                             client_options={"reconnect": False}, **QUICK)

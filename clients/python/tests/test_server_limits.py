@@ -11,7 +11,7 @@ from codegym_client import (AsyncCodeGymClient, BatchTooLargeError, CodeGymClien
                             DrainingError, TooManyPendingError, TooManySessionsError, UnauthorizedError)
 
 BRACKETS = "codegym/valid-brackets-v1"
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-for-tests"
 
 
 class LimitsTest(unittest.TestCase):

@@ -168,11 +168,11 @@ await t.test('without reconnect, a drop fails requests in flight', async (t) => 
 })
 
 await t.test('a wrong token is refused', async (t) => {
-  const guarded = await startServer({ token: 'secret' })
+  const guarded = await startServer({ token: 'secret-token-for-tests' })
   t.teardown(() => guarded.close())
   const error = await CodeGymClient.connect(guarded.url, { token: 'wrong' }).catch((error: unknown) => error)
   t.ok(error instanceof CodeGymRequestError && error.code === 'unauthorized')
-  const client = await CodeGymClient.connect(guarded.url, { token: 'secret' })
+  const client = await CodeGymClient.connect(guarded.url, { token: 'secret-token-for-tests' })
   t.teardown(() => client.close())
   t.equal((await client.listEnvs()).envs.length, 2)
 })
