@@ -19,10 +19,13 @@ const drainAtStep = 260
 /** How long the clients may take to notice a killed server before the test fails. */
 const noticeLimitMs = 20_000
 
+/** The servers share a snapshot key: each would otherwise sign with its own and refuse the others' snapshots. */
+const sharedSnapshotKey = ['--snapshot-key', 'multi-node-tests-shared-snapshot-key-0123456789']
+
 interface LocalServer { url: string, process: ChildProcess, exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }> }
 
 const servers: LocalServer[] = await Promise.all(Array.from({ length: serverCount }, async () => {
-  const started = await startCodegymServer(['--workers', '1', '--envs', ...exampleEnvDirs])
+  const started = await startCodegymServer(['--workers', '1', '--envs', ...exampleEnvDirs, ...sharedSnapshotKey])
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
     started.process.once('exit', (code, signal) => resolve({ code, signal }))
   })
