@@ -12,12 +12,8 @@ const plainOptions = {
 
 export const plainPackr = new Packr(plainOptions)
 export const plainUnpackr = new Unpackr(plainOptions)
-/** Decodes maps as Maps, so that a "__proto__" key comes out as it was sent. */
-const mapUnpackr = new Unpackr({ ...plainOptions, mapsAsObjects: false })
-
 /** The one key a plain object may not have: assigning it replaces the object's prototype. */
 const prototypeKey = '__proto__'
-const prototypeKeyBytes = Buffer.from(prototypeKey)
 
 /** Deepest nesting accepted in decoded data. */
 export const maxPlainDataDepth = 64
@@ -46,23 +42,4 @@ export function isPlainData (value: unknown, allowBytes = false, depth = 0): boo
     if (!isPlainData((value as Record<string, unknown>)[key], allowBytes, depth + 1)) return false
   }
   return true
-}
-
-/**
- * True when MessagePack bytes hold a map with a "__proto__" key. msgpackr decodes that key as
- * "__proto_", which would silently change what the client sent, so callers refuse such data instead.
- * Only bytes that contain the key's UTF-8 at all (MessagePack strings are not escaped) are decoded again.
- */
-export function packsPrototypeKey (bytes: Uint8Array): boolean {
-  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(prototypeKeyBytes) < 0) return false
-  return holdsPrototypeKey(mapUnpackr.unpack(bytes))
-}
-
-function holdsPrototypeKey (value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(holdsPrototypeKey)
-  if (!(value instanceof Map)) return false
-  for (const [key, item] of value as Map<unknown, unknown>) {
-    if (key === prototypeKey || holdsPrototypeKey(key) || holdsPrototypeKey(item)) return true
-  }
-  return false
 }

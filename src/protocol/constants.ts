@@ -15,6 +15,7 @@ export const closeCodes = Object.freeze({
   goingAway: 1001,
   policyViolation: 1008,
   messageTooBig: 1009,
+  tryAgainLater: 1013,
   unauthorized: 4001,
   unsupportedVersion: 4002,
   resumedElsewhere: 4003,

@@ -64,6 +64,8 @@ export type ProtocolErrorCode =
   | 'unauthorized'
   | 'duplicate_request_id'
   | 'too_many_pending'
+  | 'frame_over_budget'
+  | 'too_many_connections'
   | 'frame_too_large'
   | 'unknown_session'
   | 'too_many_sessions'
@@ -248,9 +250,29 @@ export interface Limits {
    */
   maxSteps: number
   /**
-   * Open connections the server accepts; more are refused at the HTTP upgrade with 503.
+   * Connections that have said hello the server keeps; past it upgrades are refused with 503, and a hello that would pass it is answered too_many_connections (close 1013).
    */
   maxConnections: number
+  /**
+   * Values one frame may hold (map keys, arrays and maps included), counted on its bytes before it is decoded; past it frame_over_budget.
+   */
+  maxFrameElements: number
+  /**
+   * Bytes all strings of one frame may hold together (keys included), counted before it is decoded; past it frame_over_budget.
+   */
+  maxFrameStringBytes: number
+  /**
+   * TCP connections that have not yet completed hello (HTTP request, upgrade, waiting for hello). They never count toward maxConnections; past this the oldest of them is dropped.
+   */
+  maxUnauthenticatedConnections: number
+  /**
+   * Time a TCP connection has to send the complete headers of its HTTP request (the WebSocket upgrade included).
+   */
+  handshakeTimeoutMs: number
+  /**
+   * Unsent response bytes, and bytes reserved for responses to requests in flight, over all connections of the server process; at it no connection's requests are admitted until it drops.
+   */
+  maxServerSendBufferBytes: number
 }
 /**
  * A session as the server sees it. lastResult is the result of the last step taken, so a client that lost it can carry on without taking the step again.

@@ -26,6 +26,12 @@ export interface ConnectionHost {
   newClientKey: () => string
   /** Why a resume token is not known here. */
   unknownResumeMessage: (clientKey: string) => string
+  /**
+   * Called when hello has passed every other check: counts the connection among maxConnections
+   * (throws too_many_connections when they are all taken) and takes it out of the pool of
+   * connections that have not said hello.
+   */
+  authenticate: (connection: Connection) => void
   onClosed: (connection: Connection) => void
 }
 
@@ -97,10 +103,10 @@ export class Connection {
     }
     let message: unknown
     try {
-      message = decodeFrame(frame, codec)
+      message = decodeFrame(frame, codec, this.#host.limits)
     } catch (error) {
       if (!(error instanceof FrameDecodeError)) throw error
-      this.#sendError(null, codec, new ProtocolError('parse_error', error.message))
+      this.#sendError(null, codec, new ProtocolError(error.code, error.message))
       return
     }
     if (!validateRequest(message)) {
@@ -162,6 +168,7 @@ export class Connection {
       this.#sendError(id, codec, error, 'hello')
       if (error instanceof ProtocolError && error.code === 'unsupported_version') this.close(closeCodes.unsupportedVersion, 'unsupported protocol version')
       if (error instanceof ProtocolError && error.code === 'unauthorized') this.close(closeCodes.unauthorized, 'unauthorized')
+      if (error instanceof ProtocolError && error.code === 'too_many_connections') this.close(closeCodes.tryAgainLater, 'too many connections')
     }
   }
 
@@ -180,6 +187,7 @@ export class Connection {
     if (hello.resume !== undefined && !this.#host.isKnownClient(hello.resume)) {
       throw new ProtocolError('invalid_resume_token', this.#host.unknownResumeMessage(hello.resume))
     }
+    this.#host.authenticate(this)
     const clientKey = hello.resume ?? this.#host.newClientKey()
     const previous = this.#host.claimClient(clientKey, this)
     previous?.close(closeCodes.resumedElsewhere, 'the client resumed on another connection')

@@ -12,15 +12,24 @@ export type ServerLimits = Omit<Limits, 'callTimeoutMs' | 'maxStateBytes' | 'max
 
 export const defaultServerLimits: Readonly<ServerLimits> = Object.freeze({
   maxFrameBytes: 1024 * 1024,
+  // A 1 MiB frame of numbers is a few hundred thousand values; one of empty maps a million objects.
+  maxFrameElements: 131_072,
+  maxFrameStringBytes: 1024 * 1024,
   maxPendingRequests: 8192,
   maxSessionsPerConnection: 65_536,
   maxSessions: 200_000,
   maxBatchOps: 1024,
   maxConnections: 1024,
+  // Connections before hello get their own small pool and short deadlines: however many a client
+  // opens, they cost at most this many sockets (and frames of maxFrameBytes) and never a place
+  // among maxConnections.
+  maxUnauthenticatedConnections: 128,
+  handshakeTimeoutMs: 5000,
   sessionIdleTtlMs: 15 * 60_000,
   resumeTtlMs: 60_000,
-  helloTimeoutMs: 10_000,
+  helloTimeoutMs: 5000,
   maxSendBufferBytes: 8 * 1024 * 1024,
+  maxServerSendBufferBytes: 256 * 1024 * 1024,
 })
 
 /** What hello advertises: the protocol limits and the sandbox limits a client runs into. */

@@ -9,6 +9,8 @@ const stepLatencyBucketsSeconds = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.00
 export interface MetricSources {
   sessions: () => number
   connections: () => number
+  /** Absent: 0 (a server that takes no connections of its own). */
+  unauthenticatedConnections?: () => number
   sandboxRestarts: () => number
   sandboxQueuedCalls: () => number
 }
@@ -21,6 +23,8 @@ export class ServerMetrics {
   readonly rollbacks: Counter<'code'>
   readonly resets: Counter
   readonly stepLatency: Histogram
+  readonly unauthenticatedDropped: Counter<'reason'>
+  readonly sendPauses: Counter<'bound'>
 
   constructor (sources: MetricSources) {
     const registers = [this.registry]
@@ -30,11 +34,14 @@ export class ServerMetrics {
     this.rollbacks = new Counter({ name: 'codegym_rollbacks_total', help: 'Steps rolled back, by rollback code.', labelNames: ['code'], registers })
     this.resets = new Counter({ name: 'codegym_resets_total', help: 'Episodes started.', registers })
     this.stepLatency = new Histogram({ name: 'codegym_step_duration_seconds', help: 'Time from a step request to its result, sandbox call included.', buckets: stepLatencyBucketsSeconds, registers })
+    this.unauthenticatedDropped = new Counter({ name: 'codegym_unauthenticated_dropped_total', help: 'Connections dropped before hello: pool_full (the oldest, to make room) or handshake_timeout.', labelNames: ['reason'], registers })
+    this.sendPauses = new Counter({ name: 'codegym_send_buffer_pauses_total', help: 'Times a connection stopped being read because unsent and reserved response bytes reached a bound: connection (maxSendBufferBytes) or server (maxServerSendBufferBytes).', labelNames: ['bound'], registers })
     const gauge = (name: string, help: string, read: () => number): void => {
       const metric: Gauge = new Gauge({ name, help, registers, collect () { metric.set(read()) } })
     }
     gauge('codegym_sessions', 'Live sessions, detached ones included.', sources.sessions)
-    gauge('codegym_connections', 'Open connections.', sources.connections)
+    gauge('codegym_connections', 'Open connections that have said hello.', sources.connections)
+    gauge('codegym_unauthenticated_connections', 'Connections that have not said hello yet (HTTP request, upgrade, waiting for hello).', sources.unauthenticatedConnections ?? (() => 0))
     gauge('codegym_sandbox_restarts', 'Sandbox processes replaced since start (timeouts, crashes).', sources.sandboxRestarts)
     gauge('codegym_sandbox_queued_calls', 'Env calls waiting for a sandbox process.', sources.sandboxQueuedCalls)
     collectDefaultMetrics({ register: this.registry })

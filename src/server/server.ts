@@ -20,6 +20,8 @@ import { answerHttp, type Health, type HttpSources } from './http-routes.ts'
 import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
+import { ProtocolError } from './protocol-error.ts'
+import { UnauthenticatedSockets } from './unauthenticated.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export const defaultPort = 8765
@@ -81,6 +83,11 @@ export class CodeGymServer {
   readonly #serverLimits: ServerLimits
   readonly #options: ServerOptions
   readonly #connections = new Set<Connection>()
+  /** Connections that have said hello: what maxConnections counts. */
+  readonly #authenticated = new Set<Connection>()
+  readonly #unauthenticated: UnauthenticatedSockets
+  /** The socket under each WebSocket connection, to release it from the unauthenticated pool. */
+  readonly #sockets = new WeakMap<Connection, Duplex>()
   readonly #clients = new Map<string, ClientEntry>()
   readonly #state: ServerState
   readonly #host: ConnectionHost
@@ -99,10 +106,12 @@ export class CodeGymServer {
     this.#serverLimits = Object.freeze({ ...defaultServerLimits, ...options.limits })
     this.limits = Object.freeze(advertisedLimits(this.#serverLimits, runtime.pool.options))
     this.logger = options.logger ?? pino({ name: 'codegym-serve' }, pino.destination(2))
+    this.#unauthenticated = new UnauthenticatedSockets(this.#serverLimits, (reason) => this.metrics.unauthenticatedDropped.inc({ reason }))
     this.#sessions = new SessionTable(this.#serverLimits, (owner) => this.#clients.has(owner))
     this.metrics = new ServerMetrics({
       sessions: () => this.#sessions.size,
-      connections: () => this.#connections.size,
+      connections: () => this.#authenticated.size,
+      unauthenticatedConnections: () => this.#unauthenticated.size,
       sandboxRestarts: () => runtime.pool.stats().workerRestarts,
       sandboxQueuedCalls: () => runtime.pool.stats().queuedCalls,
     })
@@ -124,6 +133,7 @@ export class CodeGymServer {
       isKnownClient: (clientKey) => this.#clients.has(clientKey),
       newClientKey: () => (options.resumeTokenPrefix ?? '') + randomBytes(18).toString('base64url'),
       unknownResumeMessage: (clientKey) => this.#unknownResumeMessage(clientKey),
+      authenticate: (connection) => this.#authenticate(connection),
       onClosed: (connection) => this.#onConnectionClosed(connection),
     }
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#serverLimits.maxFrameBytes, perMessageDeflate: false })
@@ -131,6 +141,12 @@ export class CodeGymServer {
     this.#http = createServer((request, response) => { void answerHttp(request, response, httpSources) })
     this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head))
     this.#http.on('clientError', (_error, socket) => socket.destroy())
+    this.#http.on('connection', (socket: Duplex) => this.#unauthenticated.admit(socket))
+    this.#http.on('request', (request: IncomingMessage) => this.#unauthenticated.requestReceived(request.socket))
+    // Node's own request deadlines, for plain HTTP requests on a kept-alive socket; the first
+    // request's headers are held to handshakeTimeoutMs by the unauthenticated pool.
+    this.#http.headersTimeout = this.#serverLimits.handshakeTimeoutMs
+    this.#http.requestTimeout = this.#serverLimits.handshakeTimeoutMs * 2
     this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs)
     this.#sweeper.unref()
   }
@@ -221,16 +237,31 @@ export class CodeGymServer {
 
   /** Serves a WebSocket upgrade request read by someone else (a multi-process server's primary). */
   acceptUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#unauthenticated.admit(socket, true)
     this.#onUpgrade(request, socket, head)
   }
 
   #onUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
-    if (this.#draining || this.#connections.size >= this.#serverLimits.maxConnections) {
+    this.#unauthenticated.requestReceived(socket)
+    if (this.#draining || this.#authenticated.size >= this.#serverLimits.maxConnections) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.accept(new WebSocketTransport(ws)))
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = this.accept(new WebSocketTransport(ws))
+      this.#sockets.set(connection, socket)
+    })
+  }
+
+  #authenticate (connection: Connection): void {
+    if (this.#authenticated.has(connection)) return
+    if (this.#authenticated.size >= this.#serverLimits.maxConnections) {
+      throw new ProtocolError('too_many_connections', `the server holds its limit of ${this.#serverLimits.maxConnections} connections; retry later or use another server`)
+    }
+    this.#authenticated.add(connection)
+    const socket = this.#sockets.get(connection)
+    if (socket !== undefined) this.#unauthenticated.release(socket)
   }
 
   #httpSources (): HttpSources {
@@ -259,6 +290,7 @@ export class CodeGymServer {
 
   #onConnectionClosed (connection: Connection): void {
     this.#connections.delete(connection)
+    this.#authenticated.delete(connection)
     const key = connection.clientKey
     if (key === undefined) return
     const entry = this.#clients.get(key)
