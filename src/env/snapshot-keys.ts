@@ -73,7 +73,7 @@ export class SnapshotKeys {
 
   /** The signed body, or invalid_snapshot saying why the bytes are refused. */
   open (bytes: Uint8Array): Uint8Array {
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const buffer = bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0)
     if (buffer.length < headerBytes || !buffer.subarray(0, magic.length).equals(magic)) {
       throw new CodeGymError('invalid_snapshot', 'the bytes are not a signed snapshot of this server version (a snapshot starts with "CGS\\x01", a key id and an HMAC-SHA256)', { reason: 'not_signed' })
     }

@@ -24,6 +24,8 @@ export class FrameBudgetError extends Error {
 }
 
 const prototypeKey = Buffer.from('__proto__')
+/** msgpackr's extension type for typed arrays ("t"), which a msgpackr client with default options may send for a Uint8Array. */
+const typedArrayExtension = 0x74
 
 /**
  * Walks MessagePack bytes without decoding them; throws FrameBudgetError when the frame is over
@@ -90,8 +92,15 @@ export function checkMsgpackBudget (bytes: Uint8Array, budget: FrameBudget): voi
         case 0xdd: need(4); offset += 4; open(view.getUint32(offset - 4), false); break
         case 0xde: need(2); offset += 2; open(view.getUint16(offset - 2), true); break
         case 0xdf: need(4); offset += 4; open(view.getUint32(offset - 4), true); break
-        case 0xc1: throw new FrameBudgetError('malformed', 'the byte 0xc1 is never used in MessagePack')
-        default: throw new FrameBudgetError('malformed', `MessagePack extension types (type byte 0x${type.toString(16)}) are not plain data`)
+        case 0xc7: need(1); extension(view.getUint8(offset), 1); break
+        case 0xc8: need(2); extension(view.getUint16(offset), 2); break
+        case 0xc9: need(4); extension(view.getUint32(offset), 4); break
+        case 0xd4: extension(1, 0); break
+        case 0xd5: extension(2, 0); break
+        case 0xd6: extension(4, 0); break
+        case 0xd7: extension(8, 0); break
+        case 0xd8: extension(16, 0); break
+        default: throw new FrameBudgetError('malformed', 'the byte 0xc1 is never used in MessagePack')
       }
     }
     if (asKey && stringLength < 0) throw new FrameBudgetError('malformed', `map keys must be strings; this one has MessagePack type byte 0x${type.toString(16)}`)
@@ -112,6 +121,17 @@ export function checkMsgpackBudget (bytes: Uint8Array, budget: FrameBudget): voi
       keyNext.pop()
     }
   } while (remaining.length > 0)
+
+  /** Only msgpackr's typed-array extension is read, as bytes (plain-data.ts refuses any but Uint8Array). */
+  function extension (length: number, header: number): void {
+    offset += header
+    need(1)
+    const extensionType = view.getUint8(offset)
+    if (extensionType !== typedArrayExtension) throw new FrameBudgetError('malformed', `MessagePack extension type ${extensionType} is not plain data`)
+    offset += 1
+    need(length)
+    offset += length
+  }
 
   function skip (length: number, header: number): void {
     offset += header

@@ -8,10 +8,18 @@ import type { ErrorObject, HelloParams, HelloResult, Limits, RequestId } from '.
 import { dispatch, type ServerState } from './handlers.ts'
 import { ProtocolError, toErrorObject } from './protocol-error.ts'
 import type { TokenSet } from './auth.ts'
+import { reserveFor, type Reservation, type ResponseSizes, type SendLedger } from './send-budget.ts'
+import type { Request } from '../schemas/protocol.generated.ts'
 import { summarize, type Session } from './sessions.ts'
 
 /** How often a paused connection checks whether its send buffer has drained. */
 const backpressurePollMs = 5
+/**
+ * Unsent bytes past which a connection is closed (1008): twice maxSendBufferBytes. Admission keeps
+ * a connection within maxSendBufferBytes by the expected sizes of its answers; only answers far
+ * larger than any seen before of their kind can get here.
+ */
+const hardSendBufferFactor = 2
 
 export interface ConnectionHost {
   readonly state: ServerState
@@ -33,6 +41,11 @@ export interface ConnectionHost {
    */
   authenticate: (connection: Connection) => void
   onClosed: (connection: Connection) => void
+  /** Outbound bytes of the whole server, and the expected size of each kind of response. */
+  readonly sendLedger: SendLedger
+  readonly responseSizes: ResponseSizes
+  /** Connections that share the server's outbound bound. */
+  connectionCount: () => number
 }
 
 export class Connection {
@@ -45,6 +58,12 @@ export class Connection {
   /** Request ids in flight, and how many operations they hold (a batch holds one per operation). */
   readonly #inFlight = new Map<RequestId, number>()
   #pendingOperations = 0
+  /** Bytes the answers to requests in flight are expected to take (see send-budget.ts). */
+  #reserved = 0
+  /** Frames written to the transport whose bytes the server's ledger still counts. */
+  #unwritten = 0
+  /** Requests read while the outbound bound was reached: admitted in order once there is room. */
+  readonly #held: Array<{ message: Request, codec: Codec }> = []
   #helloTimer: NodeJS.Timeout | undefined
   #backpressureTimer: NodeJS.Timeout | undefined
   /** Set by a draining server: no new requests are read, the ones in flight finish. */
@@ -87,6 +106,7 @@ export class Connection {
   #onTransportClosed (): void {
     if (this.#status === 'closed') return
     this.#status = 'closed'
+    this.#held.length = 0
     clearTimeout(this.#helloTimer)
     clearInterval(this.#backpressureTimer)
     this.#host.onClosed(this)
@@ -113,6 +133,15 @@ export class Connection {
       this.#sendError(readableId(message), codec, new ProtocolError('invalid_request', validateRequest.lastError))
       return
     }
+    if (this.#held.length > 0) {
+      // Requests are admitted in the order they were read: this one waits behind those held.
+      this.#held.push({ message, codec })
+      return
+    }
+    this.#onRequest(message, codec)
+  }
+
+  #onRequest (message: Request, codec: Codec): void {
     const { id, op, params = {} } = message
     if (this.#status === 'awaiting_hello') {
       if (op === 'hello') this.#hello(id, params, codec)
@@ -128,22 +157,99 @@ export class Connection {
       this.#sendError(id, codec, new ProtocolError('too_many_pending', `the connection has ${this.#pendingOperations} operations in flight; the limit is ${this.#host.limits.maxPendingRequests}`))
       return
     }
+    const reservation = reserveFor(op, params, this.#clientKey!, this.#host.state, this.#host.responseSizes)
+    const { maxSendBufferBytes } = this.#host.limits
+    if (op === 'batch' && reservation.bytes > maxSendBufferBytes) {
+      this.#sendError(id, codec, new ProtocolError('batch_too_large', `the answers to this batch are expected to take ${reservation.bytes} bytes, over maxSendBufferBytes (${maxSendBufferBytes}); split it`))
+      return
+    }
+    if (!this.#fits(reservation.bytes)) {
+      this.#held.push({ message, codec })
+      this.#waitForRoom()
+      return
+    }
     this.#inFlight.set(id, cost)
     this.#pendingOperations += cost
-    void this.#run(id, op, params, codec)
+    this.#reserve(reservation.bytes)
+    void this.#run(id, op, params, codec, reservation)
   }
 
-  async #run (id: RequestId, op: string, params: unknown, codec: Codec): Promise<void> {
+  async #run (id: RequestId, op: string, params: unknown, codec: Codec, reservation: Reservation): Promise<void> {
     const context = { owner: this.#clientKey!, codec, server: this.#host.state }
+    let sent = 0
     try {
       const result = await dispatch(op, params, context)
-      this.#send({ id, result }, codec)
+      this.#reserve(-reservation.bytes)
+      sent = this.#send({ id, result }, codec)
     } catch (error) {
-      this.#sendError(id, codec, error, op)
+      this.#reserve(-reservation.bytes)
+      sent = this.#sendError(id, codec, error, op)
     } finally {
       this.#pendingOperations -= this.#inFlight.get(id) ?? 0
       this.#inFlight.delete(id)
     }
+    if (sent > 0) {
+      const perOperation = sent / reservation.keys.length
+      for (const key of reservation.keys) this.#host.responseSizes.record(key.op, key.env, key.snapshot, perOperation)
+    }
+  }
+
+  #reserve (bytes: number): void {
+    this.#reserved += bytes
+    this.#host.sendLedger.add(bytes)
+  }
+
+  /**
+   * Whether a request whose answer is expected to take `bytes` may be admitted now. A connection
+   * with nothing outstanding may always take one (else an answer bigger than the bound could never
+   * be asked for), and once the server's bound is reached each connection may still use its equal
+   * share of it, so that a few clients that do not read cannot stall the others.
+   */
+  #fits (bytes: number): boolean {
+    const own = this.#transport.bufferedAmount + this.#reserved
+    if (own === 0) return true
+    const { maxSendBufferBytes, maxServerSendBufferBytes } = this.#host.limits
+    if (own + bytes > maxSendBufferBytes) {
+      this.#pausedBy ??= 'connection'
+      return false
+    }
+    if (this.#host.sendLedger.total + bytes <= maxServerSendBufferBytes) return true
+    if (own + bytes <= maxServerSendBufferBytes / Math.max(1, this.#host.connectionCount())) return true
+    this.#pausedBy ??= 'server'
+    return false
+  }
+
+  /** Which bound paused this connection, for the metric. */
+  #pausedBy: 'connection' | 'server' | undefined
+
+  /** Stops reading until the held requests fit and the send buffer is down to half its bound. */
+  #waitForRoom (): void {
+    this.#transport.pause()
+    if (this.#backpressureTimer !== undefined) return
+    this.#host.state.metrics.sendPauses.inc({ bound: this.#pausedBy ?? 'connection' })
+    this.#backpressureTimer = setInterval(() => this.#releaseHeld(), backpressurePollMs)
+  }
+
+  #releaseHeld (): void {
+    if (this.#status === 'closed') return
+    // A draining server answers nothing read after it stopped reading; held requests count as such.
+    if (this.#readingStopped) this.#held.length = 0
+    while (this.#held.length > 0) {
+      this.#pausedBy = undefined
+      const { message, codec } = this.#held[0]!
+      const op = message.op
+      const params = message.params ?? {}
+      if (this.#status === 'open' && !this.#fits(reserveFor(op, params, this.#clientKey!, this.#host.state, this.#host.responseSizes).bytes)) return
+      this.#held.shift()
+      this.#onRequest(message, codec)
+      // #onRequest held it again (it did not fit after all): wait for the next round.
+      if (this.#held[0]?.message === message) return
+    }
+    if (this.#transport.bufferedAmount > this.#host.limits.maxSendBufferBytes / 2) return
+    clearInterval(this.#backpressureTimer)
+    this.#backpressureTimer = undefined
+    this.#pausedBy = undefined
+    if (!this.#readingStopped) this.#transport.resume()
   }
 
   #hello (id: RequestId, params: unknown, codec: Codec): void {
@@ -204,26 +310,35 @@ export class Connection {
     return { result, resumed: hello.resume === undefined ? undefined : this.#host.state.sessions.ownedBy(clientKey) }
   }
 
-  #sendError (id: RequestId | null, codec: Codec, error: unknown, op = 'request'): void {
+  /** Returns the bytes sent. */
+  #sendError (id: RequestId | null, codec: Codec, error: unknown, op = 'request'): number {
     const { error: object, internal } = toErrorObject(error)
     if (internal) this.#host.state.logBug(error, op)
     this.#host.state.metrics.errors.inc({ code: object.code })
-    this.#send({ id, error: object satisfies ErrorObject }, codec)
+    return this.#send({ id, error: object satisfies ErrorObject }, codec)
   }
 
-  #send (message: object, codec: Codec): void {
-    if (this.#status === 'closed') return
-    this.#transport.send(encodeFrame(message, codec))
-    if (this.#backpressureTimer === undefined && this.#transport.bufferedAmount > this.#host.limits.maxSendBufferBytes) {
+  /** Returns the bytes sent (0 on a closed connection). */
+  #send (message: object, codec: Codec): number {
+    if (this.#status === 'closed') return 0
+    const frame = encodeFrame(message, codec)
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength
+    const ledger = this.#host.sendLedger
+    ledger.add(bytes)
+    this.#unwritten += bytes
+    this.#transport.send(frame, () => {
+      ledger.remove(bytes)
+      this.#unwritten -= bytes
+    })
+    const { maxSendBufferBytes } = this.#host.limits
+    if (this.#transport.bufferedAmount > hardSendBufferFactor * maxSendBufferBytes) {
+      this.close(closeCodes.policyViolation, 'the client does not read its responses')
+    } else if (this.#backpressureTimer === undefined && this.#transport.bufferedAmount > maxSendBufferBytes) {
       // The client is not reading: stop reading it too, until what it has been sent drains.
-      this.#transport.pause()
-      this.#backpressureTimer = setInterval(() => {
-        if (this.#transport.bufferedAmount > this.#host.limits.maxSendBufferBytes / 2) return
-        clearInterval(this.#backpressureTimer)
-        this.#backpressureTimer = undefined
-        if (!this.#readingStopped) this.#transport.resume()
-      }, backpressurePollMs)
+      this.#pausedBy = 'connection'
+      this.#waitForRoom()
     }
+    return bytes
   }
 }
 

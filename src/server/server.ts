@@ -22,6 +22,7 @@ import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
 import { ProtocolError } from './protocol-error.ts'
 import { UnauthenticatedSockets } from './unauthenticated.ts'
+import { ResponseSizes, SendLedger } from './send-budget.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export const defaultPort = 8765
@@ -134,6 +135,9 @@ export class CodeGymServer {
       newClientKey: () => (options.resumeTokenPrefix ?? '') + randomBytes(18).toString('base64url'),
       unknownResumeMessage: (clientKey) => this.#unknownResumeMessage(clientKey),
       authenticate: (connection) => this.#authenticate(connection),
+      sendLedger: new SendLedger(),
+      responseSizes: new ResponseSizes(this.limits),
+      connectionCount: () => this.#connections.size,
       onClosed: (connection) => this.#onConnectionClosed(connection),
     }
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.#serverLimits.maxFrameBytes, perMessageDeflate: false })

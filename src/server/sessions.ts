@@ -71,6 +71,12 @@ export class SessionTable {
     return session
   }
 
+  /** The session if this owner has it, without marking it used; undefined if not. */
+  peek (owner: string, id: string): Session | undefined {
+    const session = this.#sessions.get(id)
+    return session?.owner === owner ? session : undefined
+  }
+
   /**
    * Runs fn on the session once every request on it received before this one has finished.
    * Why: frames that arrive in one TCP read are dispatched in the same tick, and a handler that

@@ -20,7 +20,9 @@ class MemoryEndpoint implements Transport {
     this.#schedule()
   }
 
-  send (frame: Uint8Array | string): void {
+  send (frame: Uint8Array | string, written?: () => void): void {
+    // Delivered at once: nothing stays buffered here.
+    written?.()
     if (this.#closed) return
     const isBinary = typeof frame !== 'string'
     // Copy, as a socket would: the sender may reuse its buffer.

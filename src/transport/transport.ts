@@ -7,7 +7,8 @@ export interface TransportHandlers {
 }
 
 export interface Transport {
-  send: (frame: Uint8Array | string) => void
+  /** written: called once the frame has left this process's buffers (or was dropped on a closed transport). */
+  send: (frame: Uint8Array | string, written?: () => void) => void
   close: (code?: number, reason?: string) => void
   /** Bytes accepted by send() and not yet written out. */
   readonly bufferedAmount: number

@@ -21,10 +21,14 @@ export class WebSocketTransport implements Transport {
     this.#socket.on('close', (code: number, reason: Buffer) => handlers.close(code, reason.toString('utf8')))
   }
 
-  send (frame: Uint8Array | string): void {
-    if (this.#socket.readyState !== this.#socket.OPEN) return
+  send (frame: Uint8Array | string, written?: () => void): void {
+    if (this.#socket.readyState !== this.#socket.OPEN) {
+      written?.()
+      return
+    }
     this.#cork()
-    this.#socket.send(frame, { binary: typeof frame !== 'string' })
+    // ws calls back once the frame is written to the socket, or with an error when it never will be.
+    this.#socket.send(frame, { binary: typeof frame !== 'string' }, written === undefined ? undefined : () => written())
   }
 
   // Answers finished in one turn of the event loop (a batch of sandbox results) leave in one

@@ -108,7 +108,8 @@ await t.test('hello timeout closes the connection with 4004', async (t) => {
 await t.test('maxConnections refuses the upgrade with 503', async (t) => {
   const server = await startServer(t, { maxConnections: 2 })
   const a = await connect(server)
-  await connect(server, false)
+  const waiting = await connect(server, false)
+  t.type((await waiting.call(0, 'hello', { versions: [1] })).resumeToken, 'string', 'a connection that has not said hello took no place: it may still say it')
   await t.rejects(RawClient.open(server.url), /upgrade refused with HTTP 503/, 'the third connection is refused')
   await a.close()
   t.ok(await eventually(() => server.connectionCount === 1), 'one connection closed')

@@ -235,6 +235,8 @@ await t.test('the corpus covers every protocol error code', async (t) => {
     too_many_sessions: 'limits.test.ts',
     draining: 'drain.test.ts',
     frame_too_large: 'the WebSocket layer closes with 1009 before the server reads the frame',
+    frame_over_budget: 'hostile-decode.test.ts',
+    too_many_connections: 'hostile-connections.test.ts',
     internal_error: 'a server bug: never sent on purpose',
   }
   const covered = new Set(corpora.flatMap(([, cases]) => cases.flatMap((c) => c.responses.map((r) => r.error))))
