@@ -11,7 +11,7 @@ import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultSer
 import { minTokenChars } from '../server/auth.ts'
 import { minSnapshotKeyBytes, processSnapshotKeys } from '../env/snapshot-keys.ts'
 import { resolveSnapshotKeys, resolveTokens } from './serve-secrets.ts'
-import { clusterWorkerIndex, connectToPrimary, workerServerOptions } from '../server/cluster-worker.ts'
+import { clusterWorkerIndex, connectToPrimary, workerServerOptions, workerShareOfLimits } from '../server/cluster-worker.ts'
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => '-' + letter.toLowerCase())
 
@@ -95,7 +95,10 @@ export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv
     logger,
   }
   if (workers > 1 && cluster.isPrimary) return servePrimary(workers, { ...args, tokens }, logger)
-  if (workerIndex !== undefined) return serveWorker(workerIndex, serverOptions, logger)
+  if (workerIndex !== undefined) {
+    const limits = { ...defaultServerLimits, ...serverOptions.limits }
+    return serveWorker(workerIndex, { ...serverOptions, limits: { ...limits, ...workerShareOfLimits(limits, workers) } }, logger)
+  }
   const server = await CodeGymServer.start(serverOptions)
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down')
@@ -110,7 +113,8 @@ export async function serve (args: Awaited<ReturnType<typeof serveOptions>['argv
 
 /** The primary of `--workers N`: owns the port, starts N workers (this same command), drains them all on SIGTERM. */
 async function servePrimary (workers: number, args: Record<string, unknown> & { host: string, port: number, tokens: string[] }, logger: Logger): Promise<void> {
-  const primary = await ClusterPrimary.start({ workers, host: args.host, port: args.port, logger, tokens: args.tokens, limits: pick(args, defaultClusterLimits) })
+  const serverLimits = { ...defaultServerLimits, ...pick(args, defaultServerLimits) }
+  const primary = await ClusterPrimary.start({ workers, host: args.host, port: args.port, logger, tokens: args.tokens, limits: pick(args, defaultClusterLimits), unauthenticated: serverLimits })
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down')
     void primary.drain().then((clean) => process.exit(clean ? 0 : 1))

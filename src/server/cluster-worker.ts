@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { CodeGymServer, ServerOptions } from './server.ts'
+import type { ServerLimits } from './limits.ts'
 import { resumeTokenPrefix, type FromWorker, type ToWorker } from './cluster-messages.ts'
 
 /** This process's worker index when a primary started it, else undefined. */
@@ -14,6 +15,16 @@ export function clusterWorkerIndex (): number | undefined {
 /** Server options for worker `index`: no listener, resume tokens that name this worker. */
 export function workerServerOptions (index: number): Pick<ServerOptions, 'listen' | 'resumeTokenPrefix'> {
   return { listen: false, resumeTokenPrefix: resumeTokenPrefix(index) }
+}
+
+/**
+ * Limits that hold for the whole server, split over its workers: each worker takes its share of
+ * maxConnections and maxUnauthenticatedConnections (at least 1), so the totals hold however the
+ * primary spreads connections. The other limits are per connection or per worker process.
+ */
+export function workerShareOfLimits (limits: ServerLimits, workers: number): Partial<ServerLimits> {
+  const share = (total: number): number => Math.max(1, Math.floor(total / workers))
+  return { maxConnections: share(limits.maxConnections), maxUnauthenticatedConnections: share(limits.maxUnauthenticatedConnections), maxServerSendBufferBytes: share(limits.maxServerSendBufferBytes) }
 }
 
 function send (message: FromWorker): void {

@@ -14,6 +14,8 @@ import type { Logger } from 'pino'
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client'
 import { answerHttp, type Health } from './http-routes.ts'
 import { TokenSet } from './auth.ts'
+import { UnauthenticatedSockets, type UnauthenticatedLimits } from './unauthenticated.ts'
+import { defaultServerLimits } from './limits.ts'
 import { processSnapshotKeys } from '../env/snapshot-keys.ts'
 import { resumeHeader, sharedSnapshotKeyVariable, workerIndexOf, type FromWorker, type ToWorker, type WorkerQuery } from './cluster-messages.ts'
 
@@ -59,6 +61,8 @@ export interface ClusterOptions {
   limits?: Partial<ClusterLimits>
   /** The tokens /metrics and /envs require (the workers check hello's). */
   tokens?: readonly string[]
+  /** The pool of sockets that have not sent their request yet (the workers have their own for hello). */
+  unauthenticated?: UnauthenticatedLimits
 }
 
 interface Slot {
@@ -84,6 +88,8 @@ export class ClusterPrimary {
   readonly #queries = new Map<number, PendingQuery>()
   readonly #registry = new Registry()
   readonly #restarts: Counter
+  readonly #unauthenticatedDropped: Counter<'reason'>
+  readonly #unauthenticated: UnauthenticatedSockets
   #nextQueryId = 1
   #nextSlot = 0
   #envIds: readonly string[] = []
@@ -98,6 +104,7 @@ export class ClusterPrimary {
     this.#slots = Array.from({ length: options.workers }, (_, index) => ({ index, worker: undefined, ready: false, readyAt: 0, restartDelayMs: this.#limits.workerRestartDelayMs, restartTimer: undefined }))
     const registers = [this.#registry]
     this.#restarts = new Counter({ name: 'codegym_server_worker_restarts_total', help: 'Server worker processes replaced after they died (their sessions are lost).', registers })
+    this.#unauthenticatedDropped = new Counter({ name: 'codegym_unauthenticated_dropped_total', help: 'Connections dropped before hello: pool_full (the oldest, to make room) or handshake_timeout.', labelNames: ['reason'], registers })
     const workers: Gauge = new Gauge({ name: 'codegym_server_workers', help: 'Server worker processes ready to serve.', registers, collect: () => { workers.set(this.#readySlots().length) } })
     const tokens = new TokenSet(options.tokens ?? [])
     this.#http = createServer((request, response) => {
@@ -105,6 +112,13 @@ export class ClusterPrimary {
     })
     this.#http.on('upgrade', (request, socket, head) => this.#onUpgrade(request, socket, head))
     this.#http.on('clientError', (_error, socket) => socket.destroy())
+    const unauthenticatedLimits = options.unauthenticated ?? defaultServerLimits
+    const unauthenticated = new UnauthenticatedSockets(unauthenticatedLimits, (reason) => this.#unauthenticatedDropped.inc({ reason }))
+    this.#unauthenticated = unauthenticated
+    this.#http.on('connection', (socket: Duplex) => unauthenticated.admit(socket))
+    this.#http.on('request', (request: IncomingMessage) => unauthenticated.requestReceived(request.socket))
+    this.#http.headersTimeout = unauthenticatedLimits.handshakeTimeoutMs
+    this.#http.requestTimeout = unauthenticatedLimits.handshakeTimeoutMs * 2
   }
 
   /** Starts every worker, waits until all are ready, then listens. */
@@ -266,6 +280,8 @@ export class ClusterPrimary {
       return
     }
     const { method = 'GET', url = '/', headers, httpVersion } = request
+    // The worker counts it among its own connections waiting for hello from here on.
+    this.#unauthenticated.release(socket)
     const unread = detach(socket as Socket, head)
     this.#send(slot.worker!, { codegym: 'upgrade', request: { method, url, headers, httpVersion }, head: unread.toString('base64') }, socket as Socket)
   }
