@@ -201,15 +201,15 @@ export class Connection {
 
   /**
    * Whether a request whose answer is expected to take `bytes` may be admitted now. A connection
-   * with nothing outstanding may always take one (else an answer bigger than the bound could never
-   * be asked for), and once the server's bound is reached each connection may still use its equal
-   * share of it, so that a few clients that do not read cannot stall the others.
+   * with nothing outstanding may take one request whatever its size (else an answer bigger than
+   * the bound could never be asked for). Once the server's bound is reached, each connection may
+   * still use its equal share of it, so that clients that do not read cannot stall the others;
+   * the server's total thus stays under twice maxServerSendBufferBytes.
    */
   #fits (bytes: number): boolean {
     const own = this.#transport.bufferedAmount + this.#reserved
-    if (own === 0) return true
     const { maxSendBufferBytes, maxServerSendBufferBytes } = this.#host.limits
-    if (own + bytes > maxSendBufferBytes) {
+    if (own > 0 && own + bytes > maxSendBufferBytes) {
       this.#pausedBy ??= 'connection'
       return false
     }

@@ -15,7 +15,7 @@ import type { Transport } from '../transport/transport.ts'
 import { WebSocketTransport } from '../transport/websocket.ts'
 import { closeCodes } from '../protocol/constants.ts'
 import { Connection, type ConnectionHost } from './connection.ts'
-import type { ServerState } from './handlers.ts'
+import { handlers, type ServerState } from './handlers.ts'
 import { answerHttp, type Health, type HttpSources } from './http-routes.ts'
 import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
@@ -160,6 +160,7 @@ export class CodeGymServer {
     checkTokens(tokenList(options.token), 'server options')
     const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox }, snapshotKeys: options.snapshotKeys })
     const server = new CodeGymServer(runtime, options.runtime === undefined, options)
+    server.#learnStaticResponseSizes()
     if (options.listen === false) {
       server.logger.info({ envs: runtime.envIds().length, sandboxWorkers: runtime.pool.options.workers }, 'ready')
       return server
@@ -173,6 +174,23 @@ export class CodeGymServer {
     })
     server.logger.info({ url: server.url, envs: runtime.envIds().length, sandboxWorkers: runtime.pool.options.workers }, 'listening')
     return server
+  }
+
+  /** Bytes handed to sockets and not yet written, plus those reserved for answers in flight. */
+  get outboundBytes (): number { return this.#host.sendLedger.total }
+
+  /**
+   * envs.list and envs.describe answer the same bytes every time: their sizes are known before any
+   * client asks, so a flood of them is bounded from the first request (JSON, the larger codec).
+   */
+  #learnStaticResponseSizes (): void {
+    const sizes = this.#host.responseSizes
+    const answerBytes = (result: unknown): number => Buffer.byteLength(JSON.stringify({ id: Number.MAX_SAFE_INTEGER, result }))
+    const context = { owner: '', codec: 'json' as const, server: this.#state }
+    void handlers['envs.list']({}, context).then((result) => sizes.record('envs.list', undefined, false, answerBytes(result)), () => {})
+    for (const env of this.#runtime.envIds()) {
+      void handlers['envs.describe']({ env }, context).then((result) => sizes.record('envs.describe', env, false, answerBytes(result)), () => {})
+    }
   }
 
   get address (): AddressInfo {
