@@ -9,10 +9,16 @@ export const supportedVersions = [1] as const
  */
 export const resumeHeader = 'codegym-resume'
 
-/** WebSocket close codes the server uses (4000-4999 are the application's own). */
+/**
+ * WebSocket close codes the server sends (4000-4999 are the application's own). protocolError and
+ * invalidPayload are sent by the WebSocket layer (ws) itself; they are listed so that one table
+ * holds every code a client can receive.
+ */
 export const closeCodes = Object.freeze({
   normal: 1000,
   goingAway: 1001,
+  protocolError: 1002,
+  invalidPayload: 1007,
   policyViolation: 1008,
   messageTooBig: 1009,
   tryAgainLater: 1013,
