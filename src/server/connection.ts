@@ -60,8 +60,6 @@ export class Connection {
   #pendingOperations = 0
   /** Bytes the answers to requests in flight are expected to take (see send-budget.ts). */
   #reserved = 0
-  /** Frames written to the transport whose bytes the server's ledger still counts. */
-  #unwritten = 0
   /** Requests read while the outbound bound was reached: admitted in order once there is room. */
   readonly #held: Array<{ message: Request, codec: Codec }> = []
   #helloTimer: NodeJS.Timeout | undefined
@@ -325,11 +323,7 @@ export class Connection {
     const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength
     const ledger = this.#host.sendLedger
     ledger.add(bytes)
-    this.#unwritten += bytes
-    this.#transport.send(frame, () => {
-      ledger.remove(bytes)
-      this.#unwritten -= bytes
-    })
+    this.#transport.send(frame, () => ledger.remove(bytes))
     const { maxSendBufferBytes } = this.#host.limits
     if (this.#transport.bufferedAmount > hardSendBufferFactor * maxSendBufferBytes) {
       this.close(closeCodes.policyViolation, 'the client does not read its responses')
