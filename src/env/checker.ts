@@ -3,7 +3,6 @@
 import { basename } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { CodeGymError, EnvLoadError } from '../errors.ts'
-import { plainUnpackr } from '../plain-data.ts'
 import { PolicySandbox } from '../sandbox/policy-runner.ts'
 import type { JsonValue, ResetOptions, ResetResult, RollbackCode, Snapshot, StepResult } from '../schemas/env.generated.ts'
 import { doneToolName, observeToolName } from './builtin-tools.ts'
@@ -149,9 +148,7 @@ function describeOptions (options: ResetOptions): string {
   return `${options.difficulty ?? 'default'} seed ${options.seed ?? '?'}`
 }
 
-function truthOf (bytes: Uint8Array): JsonValue {
-  return (plainUnpackr.unpack(bytes) as Snapshot).truth
-}
+
 
 /** The first step index at which two recorded episodes differ, described; undefined when equal. */
 function firstDifference (a: RecordedEpisode & { reset: unknown, initial: string }, b: RecordedEpisode & { reset: unknown, initial: string }): string | undefined {
@@ -334,7 +331,7 @@ class EnvChecker {
     const configs = new Set<string>()
     for (let seed = 1; seed <= distinctTaskSeeds; seed++) {
       const { episode } = await this.#runtime.reset(this.#envId, { seed, difficulty: hardest })
-      configs.add(JSON.stringify((plainUnpackr.unpack(await episode.snapshot()) as Snapshot).config))
+      configs.add(JSON.stringify(this.#runtime.snapshotContent(await episode.snapshot()).config))
       episode.close()
     }
     findings.expect(configs.size > 1, () => `${distinctTaskSeeds} seeds at ${hardest} gave ${configs.size} distinct task: the generator ignores its seed`)
@@ -362,7 +359,7 @@ class EnvChecker {
     if (!findings.expect(actions.length >= 4, () => `the oracle took only ${actions.length} actions; at least 4 are needed to test snapshots`)) {
       return findings.outcome('snapshot', '')
     }
-    const decode = (bytes: Uint8Array): Snapshot => plainUnpackr.unpack(bytes) as Snapshot
+    const decode = (bytes: Uint8Array): Snapshot => runtime.snapshotContent(bytes)
 
     // Mid-episode: a restored copy and a fork continue exactly like the original.
     const { episode: original } = await runtime.reset(this.#envId, options)
@@ -472,7 +469,7 @@ class EnvChecker {
     for (const [index, seed] of this.#seeds.entries()) {
       const difficulty = this.#difficulties[index % this.#difficulties.length]!
       const { episode } = await this.#runtime.reset(this.#envId, { seed, difficulty })
-      const truth = truthOf(await episode.snapshot())
+      const truth = this.#runtime.snapshotContent(await episode.snapshot()).truth
       const wrong = wrongAnswer(this.#spec, truth)
       if (wrong === undefined) {
         underived.push(JSON.stringify(truth))

@@ -5,11 +5,11 @@ import { CodeGymError, EnvLoadError } from '../errors.ts'
 import { SandboxPool } from '../sandbox/pool.ts'
 import type { SandboxPoolOptions } from '../sandbox/limits.ts'
 import { validateResetOptions } from '../schemas/validate.ts'
-import type { JsonObject, ResetOptions, ResetResult } from '../schemas/env.generated.ts'
+import type { JsonObject, ResetOptions, ResetResult, Snapshot } from '../schemas/env.generated.ts'
 import { Episode } from './episode.ts'
 import { guestCaller, type GuestCaller } from './guest.ts'
 import { findEnvPackages, loadEnvPackage, type EnvSpec } from './package.ts'
-import { decodeSnapshot } from './snapshot.ts'
+import { decodeSnapshot, snapshotContent } from './snapshot.ts'
 import { processSnapshotKeys, type SnapshotKeys } from './snapshot-keys.ts'
 import { renderStatement } from './statement.ts'
 
@@ -116,6 +116,11 @@ export class Runtime {
       throw new CodeGymError('invalid_snapshot', `the snapshot's ${record.spec.validateConfig.lastError}`)
     }
     return new Episode(record, this.#guest, this.snapshotKeys)
+  }
+
+  /** What snapshot bytes this runtime made hold (the task, its truth): for in-process tools, never for agents. */
+  snapshotContent (bytes: Uint8Array): Snapshot {
+    return snapshotContent(bytes, this.snapshotKeys)
   }
 
   close (): Promise<void> {

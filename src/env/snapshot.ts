@@ -27,6 +27,11 @@ export function encodeSnapshot (record: EpisodeRecord, keys: SnapshotKeys): Uint
   return keys.sign(plainPackr.pack(snapshot))
 }
 
+/** The content of snapshot bytes this runtime made (tools that read the task or truth back). */
+export function snapshotContent (bytes: Uint8Array, keys: SnapshotKeys): Snapshot {
+  return plainUnpackr.unpack(keys.open(bytes)) as Snapshot
+}
+
 /**
  * Checks the signature, then decodes and checks the snapshot; lookupEnv resolves the env it names.
  * The checks after the signature hold against a leaked key or a server bug, not against clients.

@@ -7,8 +7,7 @@ import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { envPackageFiles, loadEnvPackage, type EnvSpec } from '../env/package.ts'
 import { Runtime } from '../env/runtime.ts'
-import { plainUnpackr } from '../plain-data.ts'
-import type { JsonObject, JsonValue, Snapshot, Task } from '../schemas/env.generated.ts'
+import type { JsonObject, JsonValue, Task } from '../schemas/env.generated.ts'
 import { toJsonl, writeText } from './artefacts.ts'
 import { askLlm, rejected, type StageInput, type StageResult } from './context.ts'
 import { findTruthLeaks, type TruthCase } from './leak.ts'
@@ -119,7 +118,7 @@ async function compareWithEnv (spec: EnvSpec, tests: readonly TestInput[]): Prom
       let envTruth: JsonValue
       try {
         const { episode, observation, info } = await runtime.reset(spec.manifest.id, { config: test.config, seed: 1 })
-        envTruth = (plainUnpackr.unpack(await episode.snapshot()) as Snapshot).truth
+        envTruth = runtime.snapshotContent(await episode.snapshot()).truth
         episode.close()
         cases.push({ taskId: test.id, truth: test.truth, shown: [info.task, JSON.stringify(observation)] })
       } catch (error) {
