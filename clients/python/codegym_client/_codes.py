@@ -7,7 +7,7 @@ from .errors import CodeGymError
 PROTOCOL_VERSIONS: tuple[int, ...] = (1,)
 
 #: ProtocolErrorCode: errors of the protocol layer.
-PROTOCOL_ERROR_CODES: tuple[str, ...] = ('parse_error', 'invalid_request', 'unknown_op', 'invalid_params', 'hello_required', 'already_hello', 'unsupported_version', 'unauthorized', 'duplicate_request_id', 'too_many_pending', 'frame_too_large', 'unknown_session', 'too_many_sessions', 'invalid_resume_token', 'batch_too_large', 'draining', 'internal_error')
+PROTOCOL_ERROR_CODES: tuple[str, ...] = ('parse_error', 'invalid_request', 'unknown_op', 'invalid_params', 'hello_required', 'already_hello', 'unsupported_version', 'unauthorized', 'duplicate_request_id', 'too_many_pending', 'frame_over_budget', 'too_many_connections', 'frame_too_large', 'unknown_session', 'too_many_sessions', 'invalid_resume_token', 'batch_too_large', 'draining', 'internal_error')
 #: RuntimeErrorCode: requests the env runtime refused.
 RUNTIME_ERROR_CODES: tuple[str, ...] = ('unknown_env', 'unknown_task', 'invalid_reset_options', 'invalid_snapshot', 'episode_ended', 'episode_closed', 'step_mismatch', 'env_error', 'sandbox_busy')
 #: ErrorCode: every error.code a response can carry.
@@ -64,6 +64,16 @@ class DuplicateRequestIdError(CodeGymError):
 class TooManyPendingError(CodeGymError):
     "The connection has maxPendingRequests requests in flight; this one was not run. Retry after responses arrive."
     code = 'too_many_pending'
+
+
+class FrameOverBudgetError(CodeGymError):
+    "The frame holds more values (maxFrameElements) or string bytes (maxFrameStringBytes) than the server decodes; it was refused before decoding and nothing ran. id is null. The connection stays open."
+    code = 'frame_over_budget'
+
+
+class TooManyConnectionsError(CodeGymError):
+    "hello succeeded in every other respect, but the server already holds maxConnections connections that have said hello; the connection closes with 1013. Retry later or use another server."
+    code = 'too_many_connections'
 
 
 class FrameTooLargeError(CodeGymError):
@@ -158,6 +168,8 @@ ERROR_CLASSES: dict[str, type[CodeGymError]] = {
     'unauthorized': UnauthorizedError,
     'duplicate_request_id': DuplicateRequestIdError,
     'too_many_pending': TooManyPendingError,
+    'frame_over_budget': FrameOverBudgetError,
+    'too_many_connections': TooManyConnectionsError,
     'frame_too_large': FrameTooLargeError,
     'unknown_session': UnknownSessionError,
     'too_many_sessions': TooManySessionsError,
@@ -188,6 +200,8 @@ __all__ = [
     'UnauthorizedError',
     'DuplicateRequestIdError',
     'TooManyPendingError',
+    'FrameOverBudgetError',
+    'TooManyConnectionsError',
     'FrameTooLargeError',
     'UnknownSessionError',
     'TooManySessionsError',
