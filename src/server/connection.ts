@@ -319,15 +319,18 @@ export class Connection {
   /** Returns the bytes sent (0 on a closed connection). */
   #send (message: object, codec: Codec): number {
     if (this.#status === 'closed') return 0
+    const { maxSendBufferBytes } = this.#host.limits
+    // What is still unsent from before this answer: past the hard bound the client is not reading.
+    if (this.#transport.bufferedAmount > hardSendBufferFactor * maxSendBufferBytes) {
+      this.close(closeCodes.policyViolation, 'the client does not read its responses')
+      return 0
+    }
     const frame = encodeFrame(message, codec)
     const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength
     const ledger = this.#host.sendLedger
     ledger.add(bytes)
     this.#transport.send(frame, () => ledger.remove(bytes))
-    const { maxSendBufferBytes } = this.#host.limits
-    if (this.#transport.bufferedAmount > hardSendBufferFactor * maxSendBufferBytes) {
-      this.close(closeCodes.policyViolation, 'the client does not read its responses')
-    } else if (this.#backpressureTimer === undefined && this.#transport.bufferedAmount > maxSendBufferBytes) {
+    if (this.#backpressureTimer === undefined && this.#transport.bufferedAmount > maxSendBufferBytes) {
       // The client is not reading: stop reading it too, until what it has been sent drains.
       this.#pausedBy = 'connection'
       this.#waitForRoom()

@@ -9,7 +9,7 @@ import { Runtime } from '../../src/env/runtime.ts'
 import type { ServerLimits } from '../../src/server/limits.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import type { TestContext } from '../helpers/tap.ts'
-import { eventually, RawClient } from '../helpers/wire.ts'
+import { clientFrame, eventually, openRawSocket, RawClient, readServerFrames } from '../helpers/wire.ts'
 import { ServeProcess, seriesValue } from '../helpers/serve-process.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
 
@@ -103,4 +103,23 @@ await t.test('with --workers 2 the totals hold over both workers', async (t) => 
   t.equal(refused, 4, 'no third client gets in, on either worker')
   const silent = await silentSockets(t, port, 60)
   t.ok(await eventually(() => silent.filter(isClosed).length >= 60 - 8, 10_000), `the primary's pool drops silent sockets past the total (${silent.filter(isClosed).length} of 60 dropped)`)
+})
+
+await t.test('close codes of the WebSocket layer, as PROTOCOL.md lists them: 1002 and 1007', async (t) => {
+  const server = await startServer(t, {})
+  /** The close code the server sends after `bytes`, read off a raw socket. */
+  const closeCodeAfter = async (bytes: Buffer): Promise<number | undefined> => {
+    const { socket, leftover } = await openRawSocket(server.address.port)
+    t.teardown(() => socket.destroy())
+    let received = leftover
+    socket.on('data', (chunk: Buffer) => { received = Buffer.concat([received, chunk]) })
+    socket.resume()
+    socket.write(bytes)
+    const closed = (): { opcode: number, payload: Buffer } | undefined => readServerFrames(received).frames.find((frame) => frame.opcode === 0x8)
+    await eventually(() => closed() !== undefined)
+    return closed()?.payload.readUInt16BE(0)
+  }
+  const unmasked = Buffer.concat([Buffer.from([0x82, 0x01]), Buffer.from([0xc0])])
+  t.equal(await closeCodeAfter(unmasked), 1002, 'an unmasked client frame: 1002')
+  t.equal(await closeCodeAfter(clientFrame(Buffer.from([0xff, 0xfe, 0x22]), false)), 1007, 'a text frame that is not UTF-8: 1007')
 })
