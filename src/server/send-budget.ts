@@ -4,51 +4,37 @@
 // connection stops being read until enough has been written. So a client that sends cheap requests
 // with big answers (a batch of 1024 envs.list: 15 KB in, 5.75 MB out) and never reads can hold no
 // more than its bound: the answers are never produced, not queued after the fact.
-import type { Limits } from '../schemas/protocol.generated.ts'
 import type { ServerState } from './handlers.ts'
 
 /** Bytes of a response's envelope ({id, result}) around its result, generously. */
 const envelopeBytes = 64
 /** The least any response is expected to take. */
 const minResponseBytes = 128
+/** What an answer of a kind not seen yet is expected to take (twice that with a snapshot). */
+const firstGuessBytes = 4096
 
 /**
- * Expected response sizes, by op and env: the largest response seen so far for that pair, or,
- * before any was seen, the most it can be (an observation of maxObservationBytes, a snapshot of
- * maxStateBytes). A server whose env observations suddenly grow can see a response pass its
- * estimate: Connection's hard bound (twice maxSendBufferBytes) catches that.
+ * Expected response sizes, by op and env: the largest answer seen so far for that pair, and before
+ * any was seen a first guess of a few KiB per operation. Why not the most an answer can be (an
+ * observation of maxObservationBytes): a batch of 1024 steps would then be expected to take 68 MiB
+ * and be refused on a fresh server, whatever its envs answer. An answer far larger than expected
+ * is caught by Connection's hard bound (twice maxSendBufferBytes), and from then on expected.
  */
 export class ResponseSizes {
   readonly #largest = new Map<string, number>()
-  readonly #limits: Limits
-
-  constructor (limits: Limits) {
-    this.#limits = limits
-  }
 
   estimate (op: string, env: string | undefined, snapshot: boolean): number {
-    const key = `${op} ${env ?? ''}${snapshot ? ' +snapshot' : ''}`
-    return this.#largest.get(key) ?? this.#worstCase(op, snapshot)
+    return this.#largest.get(keyOf(op, env, snapshot)) ?? (snapshot ? 2 : 1) * firstGuessBytes
   }
 
   record (op: string, env: string | undefined, snapshot: boolean, bytes: number): void {
-    const key = `${op} ${env ?? ''}${snapshot ? ' +snapshot' : ''}`
+    const key = keyOf(op, env, snapshot)
     this.#largest.set(key, Math.max(minResponseBytes, bytes, this.#largest.get(key) ?? 0))
   }
+}
 
-  #worstCase (op: string, snapshot: boolean): number {
-    const { maxObservationBytes, maxStateBytes } = this.#limits
-    // A snapshot carries the state (JSON text) and the task, base64 on text frames (4/3).
-    const snapshotBytes = Math.ceil(maxStateBytes * 4 / 3) + 4096
-    switch (op) {
-      case 'step': case 'done': case 'observe': case 'reset':
-        return maxObservationBytes + 4096 + (snapshot ? snapshotBytes : 0)
-      case 'snapshot':
-        return snapshotBytes
-      default:
-        return 4096
-    }
-  }
+function keyOf (op: string, env: string | undefined, snapshot: boolean): string {
+  return `${op} ${env ?? ''}${snapshot ? ' +snapshot' : ''}`
 }
 
 /** What one request is expected to add to its connection's outbound bytes. */

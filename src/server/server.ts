@@ -136,7 +136,7 @@ export class CodeGymServer {
       unknownResumeMessage: (clientKey) => this.#unknownResumeMessage(clientKey),
       authenticate: (connection) => this.#authenticate(connection),
       sendLedger: new SendLedger(),
-      responseSizes: new ResponseSizes(this.limits),
+      responseSizes: new ResponseSizes(),
       connectionCount: () => this.#connections.size,
       onClosed: (connection) => this.#onConnectionClosed(connection),
     }

@@ -3,14 +3,16 @@
 // bytes plus the expected size of the answers in flight fit maxSendBufferBytes, and the server's
 // fit maxServerSendBufferBytes (each connection keeping its equal share): the answers are never
 // produced, instead of queued after the fact. A client that reads is served all along.
-import { pack } from 'msgpackr'
+import { fileURLToPath } from 'node:url'
+import { pack, unpack } from 'msgpackr'
 import { pino } from 'pino'
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import type { ServerLimits } from '../../src/server/limits.ts'
 import type { TestContext } from '../helpers/tap.ts'
-import { clientFrame, openRawSocket, RawClient } from '../helpers/wire.ts'
+import type { Transport, TransportHandlers } from '../../src/transport/transport.ts'
+import { clientFrame, eventually, openRawSocket, RawClient } from '../helpers/wire.ts'
 
 // The bundled envs: an envs.list answer of several KB.
 const runtime = await Runtime.create({ sandbox: { workers: 1 } })
@@ -88,4 +90,43 @@ await t.test('server-wide: clients that do not read hold at most the server boun
   t.teardown(() => reader.close())
   await reader.hello()
   t.ok('result' in await reader.request(1, 'envs.describe', { env: 'codegym/max-subarray-v1' }), 'a client that reads is still served: its share is free')
+})
+
+/** A transport whose client never reads: every frame sent stays buffered. */
+class NeverDrains implements Transport {
+  readonly sent: Array<Uint8Array | string> = []
+  handlers: TransportHandlers | undefined
+  closedWith: number | undefined
+  get bufferedAmount (): number { return this.sent.reduce((sum, frame) => sum + (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength), 0) }
+  send (frame: Uint8Array | string): void { if (this.closedWith === undefined) this.sent.push(frame) }
+  close (code?: number): void {
+    this.closedWith ??= code
+    this.handlers?.close(code ?? 1005, '')
+  }
+
+  pause (): void {}
+  resume (): void {}
+  listen (handlers: TransportHandlers): void { this.handlers = handlers }
+  deliver (message: unknown): void { this.handlers!.message(pack(message), true) }
+}
+
+await t.test('answers far larger than expected: the connection is closed with 1008 before it buffers past twice its bound', async (t) => {
+  const hostileRuntime = await Runtime.create({ envDirs: [fileURLToPath(new URL('../fixtures/envs/hostile/', import.meta.url))], sandbox: { workers: 1 } })
+  t.teardown(() => hostileRuntime.close())
+  const maxSendBufferBytes = 16 * 1024
+  const server = await CodeGymServer.start({ port: 0, runtime: hostileRuntime, limits: { maxSendBufferBytes }, logger: pino({ level: 'silent' }) })
+  t.teardown(() => server.close())
+  const transport = new NeverDrains()
+  server.accept(transport)
+  transport.deliver({ id: 0, op: 'hello', params: { versions: [1] } })
+  transport.deliver({ id: 1, op: 'reset', params: { env: 'test/hostile-v1' } })
+  const answers = (): Array<Record<string, any>> => transport.sent.map((frame) => unpack(frame as Uint8Array) as Record<string, any>)
+  t.ok(await eventually(() => answers().some((answer) => answer.id === 1), 20_000), 'reset answered')
+  const session = answers().find((answer) => answer.id === 1)!.result.session as string
+  // Observations of 60,000 characters, where nothing of this kind has been seen yet (expected 4 KiB).
+  for (let id = 2; id < 10; id++) transport.deliver({ id, op: 'step', params: { session, action: { name: 'Misbehave', parameters: { kind: 'return-huge-string', size: 60_000 } } } })
+  t.ok(await eventually(() => transport.closedWith !== undefined, 10_000), 'the connection was closed')
+  t.equal(transport.closedWith, 1008)
+  t.ok(transport.bufferedAmount <= 2 * maxSendBufferBytes + 70_000, `it had buffered ${transport.bufferedAmount} bytes: at most twice the bound and one answer`)
+  t.ok(answers().filter((answer) => typeof answer.id === 'number' && answer.id >= 2).length < 8, 'not every step was answered into the buffer')
 })
