@@ -139,7 +139,8 @@ export class Connection {
     this.#onRequest(message, codec)
   }
 
-  #onRequest (message: Request, codec: Codec): void {
+  /** fromHeld: the request was held already; if it must wait again, it keeps its place at the front. */
+  #onRequest (message: Request, codec: Codec, fromHeld = false): void {
     const { id, op, params = {} } = message
     if (this.#status === 'awaiting_hello') {
       if (op === 'hello') this.#hello(id, params, codec)
@@ -162,7 +163,8 @@ export class Connection {
       return
     }
     if (!this.#fits(reservation.bytes)) {
-      this.#held.push({ message, codec })
+      if (fromHeld) this.#held.unshift({ message, codec })
+      else this.#held.push({ message, codec })
       this.#waitForRoom()
       return
     }
@@ -234,13 +236,9 @@ export class Connection {
     if (this.#readingStopped) this.#held.length = 0
     while (this.#held.length > 0) {
       this.#pausedBy = undefined
-      const { message, codec } = this.#held[0]!
-      const op = message.op
-      const params = message.params ?? {}
-      if (this.#status === 'open' && !this.#fits(reserveFor(op, params, this.#clientKey!, this.#host.state, this.#host.responseSizes).bytes)) return
-      this.#held.shift()
-      this.#onRequest(message, codec)
-      // #onRequest held it again (it did not fit after all): wait for the next round.
+      const { message, codec } = this.#held.shift()!
+      this.#onRequest(message, codec, true)
+      // It still does not fit: it is back at the front; wait for the next round.
       if (this.#held[0]?.message === message) return
     }
     if (this.#transport.bufferedAmount > this.#host.limits.maxSendBufferBytes / 2) return
