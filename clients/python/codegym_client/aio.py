@@ -20,7 +20,7 @@ import websockets
 
 from . import codec as codecs
 from ._codes import PROTOCOL_VERSIONS
-from .errors import (CodeGymClientError, CodeGymError, ConnectError, ConnectionClosedError, FrameTooLargeError, InvalidArgumentError,
+from .errors import (CodeGymClientError, CodeGymError, ConnectError, ConnectionClosedError, RequestTooLargeError, InvalidArgumentError,
                      RequestTimeoutError, UnencodableValueError, error_from_wire)
 
 #: The upgrade request header that repeats the resume token (PROTOCOL.md, "Client identity and resume").
@@ -266,6 +266,11 @@ class AsyncCodeGymClient:
         return self._state == "open"
 
     @property
+    def is_closed(self) -> bool:
+        """Closed for good: by ``close()``, a final close code, or reconnecting gave up."""
+        return self._state == "closed"
+
+    @property
     def pending_requests(self) -> int:
         """Requests sent or queued and not yet answered."""
         return len(self._pending)
@@ -428,7 +433,7 @@ class AsyncCodeGymClient:
         return params
 
     def _encode(self, request_id: int, op: str, params: Dict[str, Any]) -> Union[bytes, str]:
-        """The request's frame, or UnencodableValueError / FrameTooLargeError: a frame the server
+        """The request's frame, or UnencodableValueError / RequestTooLargeError: a frame the server
         cannot read gets no answer this client could match, so such a request is never made."""
         try:
             frame = codecs.encode({"id": request_id, "op": op, "params": params}, self.codec)
@@ -437,7 +442,7 @@ class AsyncCodeGymClient:
         limit = (self._hello or {}).get("limits", {}).get("maxFrameBytes")
         size = len(frame) if isinstance(frame, bytes) else len(frame.encode("utf-8"))
         if isinstance(limit, int) and size > limit:
-            raise FrameTooLargeError(op, size, limit)
+            raise RequestTooLargeError(op, size, limit)
         return frame
 
     def _write(self, pending: _Pending) -> None:

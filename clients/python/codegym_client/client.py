@@ -10,6 +10,7 @@ import threading
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from .aio import AsyncCodeGymClient, Snapshot
+from .errors import ConnectionClosedError, UsageError
 
 __all__ = ["CodeGymClient"]
 
@@ -31,11 +32,15 @@ class _LoopThread:
     def call(self, make: Callable[[], Awaitable[T]]) -> T:
         """Runs ``make()`` (called on the loop's thread) and waits for its result."""
         if threading.current_thread() is self._thread:
-            raise RuntimeError("a blocking CodeGymClient method was called from its own event loop thread")
+            raise UsageError("a blocking CodeGymClient method was called from its own event loop thread")
 
         async def run() -> T:
             return await make()
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result()
+        try:
+            future = asyncio.run_coroutine_threadsafe(run(), self.loop)
+        except RuntimeError:  # the loop is closed: so is the client
+            raise ConnectionClosedError("the client is closed", applied=False) from None
+        return future.result()
 
     def stop(self) -> None:
         if self.loop.is_closed():
@@ -94,6 +99,11 @@ class CodeGymClient:
     @property
     def is_open(self) -> bool:
         return self._inner.is_open
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed for good: by ``close()``, a final close code, or reconnecting gave up."""
+        return self._inner.is_closed or self._loop.loop.is_closed()
 
     @property
     def codec(self) -> str:

@@ -9,10 +9,11 @@
 * ``RequestTimeoutError`` — no answer within the request's timeout.
 * ``UnencodableValueError`` — a request holds a value the protocol cannot carry (NaN, an integer
   beyond 64 bits, a lone surrogate, an object that is not plain data); nothing was sent.
-* ``FrameTooLargeError`` — a request's frame is over the server's ``maxFrameBytes``; nothing was sent.
+* ``RequestTooLargeError`` — a request's frame is over the server's ``maxFrameBytes``; nothing was sent.
 * ``ConnectError`` — the connection could not be opened (refused, bad URL, TLS, opening handshake).
 * ``InvalidArgumentError`` — a call's own arguments are wrong (an unknown codec, an env with no id).
-* ``EnvStateError`` — a Gymnasium-style env used out of order (``step`` before ``reset``, after ``close``).
+* ``UsageError`` — a call that cannot work (a blocking method on its own loop's thread);
+  ``EnvStateError``, a Gymnasium-style env used out of order (``step`` before ``reset``, after ``close``).
 
 All of them derive from ``CodeGymClientError``; the local ones also from the matching built-in
 (``ValueError``, ``ConnectionError``, ``RuntimeError``), so existing ``except`` clauses still catch them.
@@ -100,7 +101,7 @@ class UnencodableValueError(CodeGymClientError, ValueError):
         self.op = op
 
 
-class FrameTooLargeError(CodeGymClientError, ValueError):
+class RequestTooLargeError(CodeGymClientError, ValueError):
     """A request's frame is over the server's ``maxFrameBytes`` (the server would close the
     connection with 1009); it was not sent and changed nothing."""
 
@@ -124,5 +125,10 @@ class InvalidArgumentError(CodeGymClientError, ValueError):
     """A call's own arguments are wrong (not a server answer): fix the calling code."""
 
 
-class EnvStateError(CodeGymClientError, RuntimeError):
+class UsageError(CodeGymClientError, RuntimeError):
+    """The package was used in a way that cannot work (a blocking method called on its own event
+    loop's thread): fix the calling code."""
+
+
+class EnvStateError(UsageError):
     """A Gymnasium-style env was used out of order: ``step`` before ``reset``, or after ``close``."""
