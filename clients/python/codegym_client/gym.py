@@ -8,8 +8,9 @@ it. It keeps the rules of Gymnasium's own ``check_env``:
   ``np_random``: ``reset(seed=123)`` then ``reset()`` plays the same two episodes every time. A seed
   in ``options`` (or ``reset_options``) is used as it is. ``info`` holds the task statement
   (``info["task"]``), the tools as OpenAI function definitions (``info["tools"]``), ``seed``,
-  ``maxSteps``, ``session`` and the raw observation. A session the server forgot (idle, restarted)
-  is replaced by a new one; an env that opened its own connection opens a new one when that one
+  ``maxSteps`` and ``session`` (every key keeps one type from step to step, as vector envs need;
+  the observation as the server sent it, any JSON value, is ``env.raw_observation``). A session the
+  server forgot (idle, restarted) is replaced by a new one; an env that opened its own connection opens a new one when that one
   closed for good.
 * ``step(action) -> (observation, reward, terminated, truncated, info)``: ``action`` is a map
   ``{"name", "parameters"}``, an OpenAI tool call, or a string holding either as JSON (a model's raw
@@ -123,6 +124,8 @@ class CodeGymEnv(_EnvBase):  # type: ignore[misc, valid-type]
         self.session: Optional[str] = None
         self.tools: list = []
         self.task: Optional[str] = None
+        #: The last observation as the server sent it (any JSON value; the observations are its text).
+        self.raw_observation: Any = None
         self._closed = False
         #: Without gymnasium: the generator that draws task seeds (gymnasium's ``np_random`` otherwise).
         self._fallback_rng: Optional[random.Random] = None
@@ -152,7 +155,7 @@ class CodeGymEnv(_EnvBase):  # type: ignore[misc, valid-type]
         self.tools = list(info.get("tools", []))
         self.task = info.get("task")
         info["session"] = self.session
-        info["raw_observation"] = result["observation"]
+        self.raw_observation = result["observation"]
         return observation_text(result["observation"]), info
 
     def _draw_seed(self) -> int:
@@ -169,7 +172,7 @@ class CodeGymEnv(_EnvBase):  # type: ignore[misc, valid-type]
         result = self._client().step(self.session, parse_action(action))
         info = dict(result["info"])
         info["session"] = self.session
-        info["raw_observation"] = result["observation"]
+        self.raw_observation = result["observation"]
         return (observation_text(result["observation"]), float(result["reward"]), bool(result["terminated"]),
                 bool(result["truncated"]), info)
 
