@@ -34,13 +34,12 @@ class _LoopThread:
         if threading.current_thread() is self._thread:
             raise UsageError("a blocking CodeGymClient method was called from its own event loop thread")
 
+        if self.loop.is_closed():
+            raise ConnectionClosedError("the client is closed", applied=False)
+
         async def run() -> T:
             return await make()
-        try:
-            future = asyncio.run_coroutine_threadsafe(run(), self.loop)
-        except RuntimeError:  # the loop is closed: so is the client
-            raise ConnectionClosedError("the client is closed", applied=False) from None
-        return future.result()
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result()
 
     def stop(self) -> None:
         if self.loop.is_closed():
