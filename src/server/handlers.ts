@@ -64,8 +64,9 @@ function snapshotBytes (snapshot: Uint8Array | string): Uint8Array {
 export const handlers: Handlers = {
   'envs.list': async (_params, { server }) => ({
     envs: server.runtime.envIds().map((id) => {
-      const { manifest, tasks } = server.runtime.spec(id)
-      return { id, title: manifest.title, category: manifest.category, tools: manifest.tools.length, difficulties: manifest.difficulties, tasks: tasks.size }
+      // The same list as envs.describe's tools and reset's info.tools: Observe and Done included.
+      const { manifest, tasks, tools } = server.runtime.spec(id)
+      return { id, title: manifest.title, category: manifest.category, tools: tools.length, difficulties: manifest.difficulties, tasks: tasks.size }
     }),
   }),
 
