@@ -109,6 +109,8 @@ class CodeGymEnv(_EnvBase):  # type: ignore[misc, valid-type]
         if render_mode is not None:
             raise InvalidArgumentError(f"render_mode {render_mode!r} is not supported; CodeGymEnv has no render modes")
         self.render_mode = None
+        # An instance's own copy: SyncVectorEnv writes "autoreset_mode" into its first env's metadata.
+        self.metadata = dict(type(self).metadata)
         self.env_id = env_id
         self.url = url
         self.reset_options = dict(reset_options or {})

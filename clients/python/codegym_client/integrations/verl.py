@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ..actions import observation_text, parse_action, plain_action
 from ..aio import AsyncCodeGymClient
 from ..client import CodeGymClient
+from ..errors import InvalidArgumentError
 
 __all__ = ["CodeGymInteraction", "CodeGymToolkit", "CodeGymTool", "tool_schemas"]
 
@@ -84,7 +85,7 @@ class CodeGymInteraction:
         instance_id = instance_id or str(uuid.uuid4())
         env = kwargs.get("env") or self.config.get("env")
         if not env:
-            raise ValueError("no env: give interaction_kwargs.env or config.env")
+            raise InvalidArgumentError("no env: give interaction_kwargs.env or config.env")
         options = {**self.config.get("reset_options", {}), **dict(kwargs.get("options") or {})}
         client = await self._connection.client()
         result = await client.reset(env, options or None)
@@ -95,18 +96,18 @@ class CodeGymInteraction:
 
     def prompt(self, instance_id: str) -> List[Dict[str, Any]]:
         """The opening messages of an instance: the task statement and the initial observation."""
-        last = self._instances[instance_id].last
+        last = self._episode(instance_id).last
         return [{"role": "user", "content": f"{last['info']['task']}\n\nObservation: {observation_text(last['observation'])}"}]
 
     def tools(self, instance_id: str) -> List[Dict[str, Any]]:
         """The episode's tools as Chat Completions tool definitions."""
-        return tool_schemas(self._instances[instance_id].last["info"]["tools"])
+        return tool_schemas(self._episode(instance_id).last["info"]["tools"])
 
     async def generate_response(self, instance_id: str, messages: List[Dict[str, Any]], **kwargs: Any
                                 ) -> Tuple[bool, str, float, Dict[str, Any]]:
         """Takes the last assistant message as one action. Returns ``(should_terminate_sequence,
         response_content, turn_score, metadata)``: the observation text, and the step's reward."""
-        episode = self._instances[instance_id]
+        episode = self._episode(instance_id)
         if episode.ended:
             return True, "The episode has ended.", 0.0, {"ended": True}
         content = _last_assistant_content(messages)
@@ -124,7 +125,13 @@ class CodeGymInteraction:
         """The episode's return so far: 1.0 after a correct Done, else 0.0."""
         if instance_id is None:
             return 0.0
-        return self._instances[instance_id].reward
+        return self._episode(instance_id).reward
+
+    def _episode(self, instance_id: str) -> _Episode:
+        episode = self._instances.get(instance_id)
+        if episode is None:
+            raise InvalidArgumentError(f"no interaction {instance_id!r}: call start_interaction first")
+        return episode
 
     async def finalize_interaction(self, instance_id: Optional[str] = None, **kwargs: Any) -> None:
         """Closes the instance's server session."""
@@ -164,15 +171,20 @@ class CodeGymToolkit:
         if self._description is None:
             options = _client_options(self.config)
             with CodeGymClient.connect(self.config.get("url", DEFAULT_URL), **options) as client:
-                self._description = client.describe_env(self.config["env"])
+                self._description = client.describe_env(self._env())
         return self._tools(self._description)
 
     async def atools(self) -> List["CodeGymTool"]:
         """``tools()`` for asyncio code, over the toolkit's own connection."""
         if self._description is None:
             client = await self._connection.client()
-            self._description = await client.describe_env(self.config["env"])
+            self._description = await client.describe_env(self._env())
         return self._tools(self._description)
+
+    def _env(self) -> str:
+        if not self.config.get("env"):
+            raise InvalidArgumentError("the toolkit's config needs an env id: {'url': ..., 'env': 'codegym/<name>-v1'}")
+        return self.config["env"]
 
     def _tools(self, description: Mapping[str, Any]) -> List["CodeGymTool"]:
         return [CodeGymTool(self, {"type": "function", "function": dict(tool)}) for tool in description["tools"]]
@@ -191,7 +203,7 @@ class CodeGymToolkit:
     async def _start(self, instance_id: str, **kwargs: Any) -> _Episode:
         options = {**self.config.get("reset_options", {}), **dict(kwargs.get("options") or {})}
         client = await self._connection.client()
-        result = await client.reset(kwargs.get("env") or self.config["env"], options or None)
+        result = await client.reset(kwargs.get("env") or self._env(), options or None)
         episode = _Episode(result["session"], result["info"]["envId"])
         episode.last = {"observation": result["observation"], "info": result["info"]}
         self._instances[instance_id] = episode
