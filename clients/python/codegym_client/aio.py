@@ -544,8 +544,10 @@ class AsyncCodeGymClient:
             future: "asyncio.Future[Any]" = loop.create_future()
             request_id = next(self._ids)
             pending = _Pending(request_id, "hello", params, future, self._encode(request_id, "hello", params))
-            if self._request_timeout:
-                pending.timer = loop.call_later(self._request_timeout, self._time_out, pending, self._request_timeout)
+            # Never unbounded, even with request_timeout None: a server that accepts the socket and
+            # never says hello would otherwise hold a reconnect past the resume time.
+            seconds = self._request_timeout or self._open_timeout
+            pending.timer = loop.call_later(seconds, self._time_out, pending, seconds)
             self._pending[pending.id] = pending
             self._write(pending)
             return future
