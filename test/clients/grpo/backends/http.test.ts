@@ -5,6 +5,7 @@ import t from 'tap'
 import { postJson } from '../../../../clients/grpo/backends/http.ts'
 import { completionsBackend } from '../../../../clients/grpo/backends/completions.ts'
 import { sglangBackend } from '../../../../clients/grpo/backends/sglang.ts'
+import { defaultSamplingControls } from '../../../../clients/grpo/defaults.ts'
 
 let answer: (request: IncomingMessage, response: ServerResponse) => void = () => undefined
 let requests = 0
@@ -50,10 +51,10 @@ await t.test('no answer within requestTimeoutMs is retried, then fails', async (
 await t.test('a 200 without the fields asked for names the field', async (t) => {
   answer = reply(200, { choices: [{ text: 'x', finish_reason: 'stop' }] })
   const vllm = completionsBackend(base, 'm', policy)
-  await t.rejects(vllm.generate([1, 2], [3], { seed: 1, maxTokens: 4, temperature: 1 }), { name: 'BackendError', message: /choices\[0\]\.token_ids \(is return_token_ids supported/ })
+  await t.rejects(vllm.generate([1, 2], [3], { ...defaultSamplingControls(), seed: 1, maxTokens: 4 }), { name: 'BackendError', message: /choices\[0\]\.token_ids \(is return_token_ids supported/ })
   answer = reply(200, { output_ids: [5, 6], meta_info: { output_token_logprobs: [[-0.5, 5, null]], finish_reason: { type: 'stop' } } })
   const sglang = sglangBackend(base, policy)
-  await t.rejects(sglang.generate([1], [3], { seed: 1, maxTokens: 4, temperature: 1 }), { name: 'BackendError', message: /one log-prob per token \(2 tokens, 1 log-probs\)/ })
+  await t.rejects(sglang.generate([1], [3], { ...defaultSamplingControls(), seed: 1, maxTokens: 4 }), { name: 'BackendError', message: /one log-prob per token \(2 tokens, 1 log-probs\)/ })
   answer = reply(200, 'not an object')
-  await t.rejects(vllm.generate([1], [3], { seed: 1, maxTokens: 4, temperature: 1 }), { name: 'BackendError', message: /a JSON object/ })
+  await t.rejects(vllm.generate([1], [3], { ...defaultSamplingControls(), seed: 1, maxTokens: 4 }), { name: 'BackendError', message: /a JSON object/ })
 })
