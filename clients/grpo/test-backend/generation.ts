@@ -1,11 +1,12 @@
 // From a policy's reply to the tokens a model would have sampled: the reply's text in the call
 // format, encoded with the tokenizer, cut by stop_token_ids or max_tokens, ended by the stop token,
 // with one deterministic log-prob per token.
-import { formatToolCall } from '../tool-calls.ts'
+import { formatToolCall, parseToolCall } from '../tool-calls.ts'
+import { HttpError } from './errors.ts'
 import type { ChatTokenizer } from '../tokenizer.ts'
 import { hashText, mix, seedHash, tokenLogprob } from './determinism.ts'
 import type { GenerationRequest } from './requests.ts'
-import type { CallFormat, TestReply } from './types.ts'
+import type { CallFormat, ChatServer, TestReply } from './types.ts'
 
 export type FinalReply = Exclude<TestReply, { kind: 'delay' }>
 export type AnsweredReply = Extract<TestReply, { kind: 'call' | 'text' | 'length' }>
@@ -32,12 +33,33 @@ export interface Completion {
   stopReason: number | null
   /** Set when the call goes in Chat Completions' `tool_calls` field. */
   toolCall?: { id: string, name: string, arguments: string }
+  /** A reasoning reply's thinking, and the text after it (what a reasoning parser puts in `content`). */
+  reasoning?: { thinking: string, content: string }
+}
+
+/** The text a reasoning model writes before its answer. */
+export function thinkingText (reasoning: string): string {
+  return `<think>\n${reasoning}\n</think>\n\n`
+}
+
+/**
+ * llama-server's answer to a tool call it cannot parse (tools offered, Hermes text that does not
+ * parse): HTTP 500 "Failed to parse input at pos N: ...". Other servers hand the text back as content.
+ */
+export function unparseableCall (request: GenerationRequest, reply: FinalReply, chatServer: ChatServer): HttpError | undefined {
+  if (chatServer !== 'llama.cpp' || request.endpoint !== 'chat' || !request.toolCallsField || reply.kind !== 'text') return undefined
+  const at = reply.text.indexOf('<tool_call>')
+  if (at === -1 || parseToolCall({ content: reply.text }, 'hermes').ok) return undefined
+  const message = `Failed to parse input at pos ${at}: ${reply.text.slice(at)}`
+  return new HttpError(500, message, { body: { error: { code: 500, message, type: 'server_error' } } })
 }
 
 export function complete (request: GenerationRequest, reply: AnsweredReply, tokenizer: ChatTokenizer, callFormat: CallFormat): Completion {
-  const text = reply.kind === 'call'
+  const body = reply.kind === 'call'
     ? formatToolCall({ name: reply.name, parameters: reply.arguments }, callFormat === 'paper' ? 'paper' : 'hermes')
     : reply.text
+  const reasoning = reply.kind !== 'length' && reply.reasoning !== undefined ? reply.reasoning : undefined
+  const text = reasoning === undefined ? body : thinkingText(reasoning) + body
   let ids = tokenizer.encode(text)
   let finishReason: Completion['finishReason']
   let stopReason: number | null = null
@@ -61,6 +83,7 @@ export function complete (request: GenerationRequest, reply: AnsweredReply, toke
     finishReason,
     stopReason,
   }
+  if (reasoning !== undefined && finishReason !== 'length') completion.reasoning = { thinking: reasoning, content: body }
   if (reply.kind === 'call' && request.toolCallsField && finishReason === 'stop' && stopReason === null) {
     completion.finishReason = 'tool_calls'
     completion.toolCall = { id: `call_${requestHash.toString(16).padStart(8, '0')}`, name: reply.name, arguments: JSON.stringify(reply.arguments) }

@@ -26,11 +26,14 @@ const created = (): number => Math.floor(Date.now() / 1000)
 
 function chatBody (request: GenerationRequest, completion: Completion, context: ResponseContext): object {
   const tokens = completion.ids.map((id) => context.tokenizer.decode([id]))
+  // A reasoning reply's thinking goes in reasoning_content, as a server with a reasoning parser answers.
+  const thinking = completion.reasoning === undefined ? {} : { reasoning_content: completion.reasoning.thinking }
   const message = completion.toolCall === undefined
-    ? { role: 'assistant', content: completion.text }
+    ? { role: 'assistant', content: completion.reasoning?.content ?? completion.text, ...thinking }
     : {
         role: 'assistant',
         content: null,
+        ...thinking,
         tool_calls: [{ id: completion.toolCall.id, type: 'function', function: { name: completion.toolCall.name, arguments: completion.toolCall.arguments } }],
       }
   return {
