@@ -254,6 +254,12 @@ async function * run (
     policyVersion: options.policyVersion ?? null,
   }
 
+  let failure: unknown
+  const fail = (error: unknown): void => {
+    if (failure === undefined) failure = error
+    cancelled = true
+  }
+
   const runSample = async (groupIndex: number, sampleIndex: number): Promise<EpisodeRecord> => {
     await slots.acquire()
     stats.inFlight++
@@ -281,6 +287,10 @@ async function * run (
         generation,
         settings,
         isCancelled: () => cancelled,
+      }).catch((error: unknown) => {
+        // A fault every rollout would meet: the others stop at their next turn.
+        fail(error)
+        throw error
       })
       stats.finishedRollouts++
       stats.completionTokens += record.completionTokens
@@ -317,11 +327,6 @@ async function * run (
   // Groups are started in batch order, sample by sample, so the in-flight window is filled group-major.
   // The first fault every rollout would meet (BatchAbortedError) cancels the rest: episodes stop at
   // their next turn, unfinished groups are not written, and the iterator throws that first fault.
-  let failure: unknown
-  const fail = (error: unknown): void => {
-    if (failure === undefined) failure = error
-    cancelled = true
-  }
   const scheduler = Promise.all(pending.map(async (groupIndex) => {
     const settled = await Promise.allSettled(Array.from({ length: groupSize }, (_unused, sampleIndex) => runSample(groupIndex, sampleIndex)))
     const rejected = settled.find((outcome) => outcome.status === 'rejected')
