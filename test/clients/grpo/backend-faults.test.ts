@@ -107,7 +107,7 @@ await t.test('token mode with the real Qwen3 template: thinking replies, odd whi
   t.teardown(() => backend.close())
   const records = await collect(rollout({ tasks: [exampleTasks[0]!], groupSize: 1 }, options(backend.url, { mode: 'token', tokenizer: qwen3 })))
   const record = records[0]!
-  t.equal(record.termination, 'done', record.error)
+  t.equal(record.termination, 'done', record.error ?? 'no error')
   t.equal(record.parseErrors, 1, 'the prose reply is a failed turn')
   t.equal(record.toolCalls, 2, 'Observe (not the Done drafted while thinking), then Done')
   const ids = [...record.prompt_ids!, ...record.response_ids!]
@@ -130,7 +130,7 @@ await t.test('chat mode with a reasoning model: reasoning_content is recorded an
   t.teardown(() => backend.close())
   const records = await collect(rollout({ tasks: [exampleTasks[0]!], groupSize: 1 }, options(backend.url, { tokenizer: qwen3 })))
   const record = records[0]!
-  t.equal(record.termination, 'done', record.error)
+  t.equal(record.termination, 'done', record.error ?? 'no error')
   const assistants = record.messages!.filter((message) => message.role === 'assistant') as Array<{ reasoning_content?: string }>
   t.same(assistants.map((message) => message.reasoning_content), ['First I observe.', 'Once more.', undefined], 'recorded per reply')
   // Qwen3 keeps the thinking of the turns since the last user message: both, as sent back.
