@@ -48,7 +48,7 @@ await t.test('context overflow and unreadable model output are not retried, and 
   answer = reply(500, { error: { message: 'Failed to parse input at pos 0: <tool_call>' } })
   await t.rejects(postJson(`${base}/x`, {}, policy), { message: 'Failed to parse input at pos 0: <tool_call>' }, 'an unreadable reply carries the backend\'s own words, for the observation')
   answer = reply(503, { error: { message: 'overloaded' } })
-  await t.rejects(postJson(`${base}/x`, {}, policy), { fault: 'transport', attempts: 3 })
+  await t.rejects(postJson(`${base}/x`, {}, policy), { name: 'BackendError', fault: 'transport', attempts: 3 })
 })
 
 await t.test('429 and 5xx are retried up to maxRequestRetries, then fail with the last error', async (t) => {
