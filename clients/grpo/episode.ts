@@ -248,8 +248,10 @@ function makeDialogue (input: EpisodeInput, reset: ResetResult): Dialogue {
         conversation.appendReply(answer.message)
         if (answer.promptTokens !== undefined && answer.completionTokens !== undefined) lastUsageTokens = answer.promptTokens + answer.completionTokens
         const cutOff = answer.finishReason === 'length'
-        // A reply cut off with the room left as its limit, or one that the backend says reached the limit, filled the context.
-        const fillsContext = lastUsageTokens >= maxContextTokens || (cutOff && maxTokens < sampling.maxTokens)
+        // The context is full when the reply was cut at the room left, when the backend's count
+        // reaches the limit, or when it was cut short of max_tokens (the server's context ended
+        // first: llama-server stops there, SGLang shortens max_new_tokens).
+        const fillsContext = lastUsageTokens >= maxContextTokens || (cutOff && (maxTokens < sampling.maxTokens || (answer.completionTokens !== undefined && answer.completionTokens < maxTokens)))
         return { kind: 'reply', reply: readReply(answer.message), completionTokens: answer.completionTokens ?? 0, cutOff, fillsContext }
       },
       answer (text) {
@@ -277,9 +279,11 @@ function makeDialogue (input: EpisodeInput, reset: ResetResult): Dialogue {
         if (answer.kind === 'unreadable') throw new BackendError(answer.error, { url: generation.lane.backend.url, attempts: 1, fault: 'transport' })
         return answer
       }
+      const maxTokens = Math.min(sampling.maxTokens, room)
       const text = transcript.appendGeneration(answer)
       const cutOff = answer.finishReason === 'length'
-      const fillsContext = cutOff && transcript.length >= maxContextTokens
+      // Cut at the room left, or short of max_tokens (the server's own context ended first).
+      const fillsContext = cutOff && (transcript.length >= maxContextTokens || answer.ids.length < maxTokens)
       return { kind: 'reply', reply: readReply({ content: text }), completionTokens: answer.ids.length, cutOff, fillsContext }
     },
     answer (text, isToolResult) {

@@ -79,13 +79,16 @@ await t.test('llama-server\'s 500 on an unparseable tool call is a failed turn: 
 })
 
 await t.test('a reply cut off at max_tokens in the middle of a call is a failed turn with its own message', async (t) => {
-  const backend = await startTestBackend({ tokenizer, callFormat: 'hermes', policy: scriptedPolicy([{ kind: 'length', text: '<tool_call>\n{"name": "Observe", "argu' }], seededPolicy({ minTurnsBeforeDone: 2, maxTurnsBeforeDone: 2 })) })
+  // Cut where max_tokens ends, as a server cuts: the call's text is exactly maxTokensPerTurn tokens long.
+  const cut = '<tool_call>\n{"name": "Observe", "arguments": {"note": "a long note that the model never gets to close because it runs out of tokens'
+  const maxTokensPerTurn = tokenizer.encode(cut).length
+  const backend = await startTestBackend({ tokenizer, callFormat: 'hermes', policy: scriptedPolicy([{ kind: 'length', text: cut }], seededPolicy({ minTurnsBeforeDone: 1, maxTurnsBeforeDone: 1 })) })
   t.teardown(() => backend.close())
-  const records = await collect(rollout({ tasks: [exampleTasks[0]!], groupSize: 1 }, options(backend.url, { mode: 'token' })))
+  const records = await collect(rollout({ tasks: [exampleTasks[0]!], groupSize: 1 }, options(backend.url, { mode: 'token', maxTokensPerTurn })))
   const [record] = records
-  t.equal(record!.termination, 'done')
+  t.equal(record!.termination, 'done', record!.error ?? 'no error')
   t.equal(record!.parseErrors, 1)
-  t.match(observations(record!)[0], /^Error: your reply reached the limit of 1024 tokens per turn before it ended\. Call exactly one tool per turn, written as <tool_call>/)
+  t.match(observations(record!)[0], new RegExp(`^Error: your reply reached the limit of ${maxTokensPerTurn} tokens per turn before it ended\\. Call exactly one tool per turn, written as <tool_call>`))
 })
 
 await t.test('a protocol mismatch (the backend refuses the request) stops the batch at the first one, with its message', async (t) => {
