@@ -94,7 +94,7 @@ function completionsBody (request: GenerationRequest, completion: Completion, co
 function generateBody (request: GenerationRequest, completion: Completion, context: ResponseContext): object {
   const finishReason = completion.finishReason === 'length'
     ? { type: 'length', length: completion.ids.length }
-    : { type: 'stop', matched: completion.ids.at(-1)! }
+    : { type: 'stop', matched: completion.stopReason ?? completion.ids.at(-1)! }
   return {
     text: completion.text,
     output_ids: completion.ids,

@@ -4,6 +4,8 @@
 // Also: reasoning models (the real Qwen3 template) in both modes, and the sampling controls each
 // backend receives in its own field names.
 import t from 'tap'
+import { CodeGymClient } from '../../../clients/ts/index.ts'
+import { openAiTools } from '../../../src/env/prompt.ts'
 import { rollout, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
 import { scriptedPolicy, seededPolicy, startTestBackend, type TestPolicy, type TestPolicyInput, type TestReply } from '../../../clients/grpo/test-backend/index.ts'
@@ -165,4 +167,30 @@ await t.test('sampling controls reach each backend in its own field names and ar
   t.teardown(() => backend.close())
   await collect(rollout({ tasks: [exampleTasks[0]!], groupSize: 1 }, options(backend.url)))
   t.same(seen[0]!.sampling, { topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, presencePenalty: 0, frequencyPenalty: 0 }, 'by default every control is sent, switched off, so no backend default applies')
+})
+
+await t.test('a stop string ends a reply without a stop token: the env turn closes the assistant turn (mask 0)', async (t) => {
+  const client = await CodeGymClient.connect(envServer.url)
+  t.teardown(() => client.close())
+  const tools = openAiTools((await client.reset(exampleTasks[0]!.env, exampleTasks[0]!.reset)).info.tools)
+  const backend = await startTestBackend({ tokenizer, callFormat: 'hermes' })
+  t.teardown(() => backend.close())
+  for (const tokenApi of ['vllm', 'sglang'] as const) {
+    const records = await collect(rollout({ tasks: [exampleTasks[0]!], groupSize: 2, seed: 3 }, options(backend.url, { mode: 'token', tokenApi, stop: ['</tool_call>'] })))
+    for (const record of records) {
+      t.equal(record.termination, 'done', `${tokenApi}: ${record.error ?? 'done'}`)
+      t.equal(record.parseErrors, 0)
+      const runs: Array<{ mask: number, text: string }> = []
+      record.response_mask!.forEach((mask, index) => {
+        const text = tokenizer.decode([record.response_ids![index]!])
+        if (runs.at(-1)?.mask === mask) runs.at(-1)!.text += text
+        else runs.push({ mask, text })
+      })
+      t.ok(runs.filter((run) => run.mask === 1).every((run) => run.text.endsWith('</tool_call>')), `${tokenApi}: each reply ends at the stop string, kept`)
+      t.ok(runs.filter((run) => run.mask === 0).every((run) => run.text.startsWith('<|im_end|>\n<|im_start|>')), `${tokenApi}: each env turn starts by closing the reply`)
+      // The whole transcript is still what the template renders for the conversation.
+      const ids = [...record.prompt_ids!, ...record.response_ids!]
+      t.equal(tokenizer.decode(ids) + '<|im_end|>\n', tokenizer.renderChat(record.messages as never, { tools }), `${tokenApi}: the ids render the conversation`)
+    }
+  }
 })
