@@ -142,3 +142,12 @@ await t.test('rollout-export: rows in task order, groups excluded by the error p
   const rows = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { uid: string, extra_fields: { sample_index: number } })
   t.same(rows.map((row) => `${row.uid}/${row.extra_fields.sample_index}`), ['b0-g1/0', 'b0-g1/1', 'b0-g2/0', 'b0-g2/1', 'b0-g3/0', 'b0-g3/1'], 'g0 (an error) left out, the rest in order')
 })
+
+await t.test('a backend that cannot serve the API stops the batch at once: exit 1 with its answer', async (t) => {
+  const wrong = await startTestBackend({ tokenizer, policy: () => ({ kind: 'http_error', status: 404, message: 'File Not Found' }) })
+  t.teardown(() => wrong.close())
+  const run = await start(['rollout', '--backend', wrong.url, '--env-server', envServer.url, '--out', path.join(directory, 'wrong.jsonl'), '--env', 'valid-brackets', '--group-size', '4', '--mode', 'token', '--max-rollouts-in-flight', '1', '--quiet'])
+  t.equal(run.code, 1)
+  t.match(run.stderr, /^codegym: rollout b0-g0\/0 \(task [^)]+\): BackendError: .*refused the request \(HTTP 404: .*File Not Found/m)
+  t.equal(wrong.stats().requests, 1, 'stopped at the first answer')
+})
