@@ -34,7 +34,7 @@ export class ChatConversation {
 
   /**
    * The policy's reply as the backend returned it. A reasoning model's thinking goes back as
-   * `reasoning_content`, the field vLLM, SGLang and llama.cpp read into the chat template's
+   * `reasoning_content`, the input field llama.cpp's server reads into the chat template's
    * `message.reasoning_content`; the template decides which turns keep it (Qwen3 keeps the thinking
    * of the turns since the last user message).
    */
