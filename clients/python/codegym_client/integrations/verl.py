@@ -151,14 +151,8 @@ class CodeGymToolkit:
         """One verl tool per tool of the env (its own tools, then Observe and Done)."""
         client = await self._connection.client()
         description = await client.describe_env(self.config["env"])
-        answer = description["answer"]
-        builtins = [
-            {"name": "Observe", "description": "Return what is currently observable.",
-             "parameters": {"type": "object", "properties": {}, "required": [], "additionalProperties": False}},
-            {"name": "Done", "description": "Submit the final answer and end the episode.",
-             "parameters": {"type": "object", "properties": {"answer": answer}, "required": ["answer"], "additionalProperties": False}},
-        ]
-        return [CodeGymTool(self, {"type": "function", "function": tool}) for tool in description["tools"] + builtins]
+        # envs.describe lists every tool, Observe and Done last, as reset's info.tools does.
+        return [CodeGymTool(self, {"type": "function", "function": tool}) for tool in description["tools"]]
 
     async def episode(self, instance_id: str, **kwargs: Any) -> _Episode:
         """The episode of ``instance_id``, reset on first use (every tool of a rollout shares it)."""
