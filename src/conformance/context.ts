@@ -19,7 +19,9 @@ export interface Check {
 }
 
 /** Thrown by a check that cannot be provoked on this server (for example a limit too large to reach). */
-export class CheckSkipped extends Error {}
+export class CheckSkipped extends Error {
+  override readonly name = 'CheckSkipped'
+}
 
 export interface SuiteOptions {
   readonly url: string

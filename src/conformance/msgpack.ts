@@ -3,7 +3,9 @@
 // typed clients, and a lenient decoder such as msgpackr hides it), and an encoder that writes
 // integers in their smallest integer format. Nothing here is shared with the server's codec.
 
-export class MsgpackFormatError extends Error {}
+export class MsgpackFormatError extends Error {
+  override readonly name = 'MsgpackFormatError'
+}
 
 /** A float that holds a whole number, with the JSON Pointer of where it was in the message. */
 export interface WholeFloat { readonly path: string, readonly value: number }

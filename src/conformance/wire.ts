@@ -32,7 +32,9 @@ export interface Answer {
   readonly error: { code: string, message: string, data?: unknown } | undefined
 }
 
-export class ConformanceFailure extends Error {}
+export class ConformanceFailure extends Error {
+  override readonly name = 'ConformanceFailure'
+}
 
 export interface OpenOptions {
   readonly headers?: Record<string, string>

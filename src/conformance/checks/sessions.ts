@@ -159,7 +159,8 @@ export const sessionChecks: Check[] = [
     statement: 'many requests on different sessions may be in flight at once; each response carries its request\'s id',
     async run (context) {
       const client = await context.client()
-      const sessions = await Promise.all(Array.from({ length: 8 }, async () => (await context.episode(client)).session))
+      const count = Math.max(1, Math.min(8, context.limits.maxSessionsPerConnection!, Math.floor(context.limits.maxPendingRequests! / 3)))
+      const sessions = await Promise.all(Array.from({ length: count }, async () => (await context.episode(client)).session))
       const frames = sessions.flatMap((session) => [0, 1, 2].map((expectStep) => ({ message: { id: client.wire.newId(), op: 'step', params: { session, action: { name: 'Observe' }, expectStep } }, codec: context.codec })))
       client.wire.sendTogether(frames)
       for (const frame of frames) {
