@@ -142,6 +142,20 @@ export const framingChecks: Check[] = [
     },
   },
   {
+    section: 'Conventions',
+    level: 'MUST',
+    statement: 'bytes (MessagePack bin) are not a JsonValue: done with a bin answer is invalid_params, and nothing is taken',
+    only: 'msgpack',
+    async run (context) {
+      const client = await context.client()
+      const { session } = await context.episode(client)
+      await client.fails('done', { session, answer: new Uint8Array([1, 2, 3]) }, 'invalid_params')
+      const snapshot = await client.ok('snapshot', { session })
+      expect(snapshot.step === 0, `the refused done was taken: the episode is at step ${show(snapshot.step)}`)
+      await client.ok('close', { session })
+    },
+  },
+  {
     section: 'Messages',
     level: 'MUST',
     statement: 'a message that is not a Request is an invalid_request, with the id when it could be read, else id null',
