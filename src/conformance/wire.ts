@@ -38,6 +38,8 @@ export class ConformanceFailure extends Error {
 
 export interface OpenOptions {
   readonly headers?: Record<string, string>
+  /** Offer permessage-deflate in the upgrade (the server must decline it). */
+  readonly offerCompression?: boolean
   readonly timeoutMs: number
 }
 
@@ -57,7 +59,7 @@ export class WireConnection {
   private constructor (url: string, options: OpenOptions) {
     this.#timeoutMs = options.timeoutMs
     this.socket = new WebSocket(url, {
-      perMessageDeflate: false,
+      perMessageDeflate: options.offerCompression === true,
       headers: options.headers,
       maxPayload: 0,
       // Keeps the TCP socket, so that several frames can leave in one write (see sendTogether).

@@ -2,6 +2,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { protocolDefinition } from '../../schemas/validate.ts'
 import { CheckSkipped, checkedError, checkedResult, expect, show, type Check, type StepOutcome } from '../context.ts'
+import { WireConnection } from '../wire.ts'
 
 const validateLimits = protocolDefinition<Record<string, number>>('Limits', 'limits')
 
@@ -148,6 +149,84 @@ export const handshakeChecks: Check[] = [
       await stranger.fails('observe', { session }, 'unknown_session')
       await stranger.fails('close', { session }, 'unknown_session')
       await owner.ok('close', { session })
+    },
+  },
+  {
+    section: 'Client identity and resume',
+    level: 'MUST',
+    statement: 'after resumeTtlMs without a connection the sessions are closed and the token is invalid_resume_token',
+    once: true,
+    async run (context) {
+      const { resumeTtlMs } = context.limits
+      if (resumeTtlMs === 0 || resumeTtlMs! > 5000) throw new CheckSkipped(`resumeTtlMs is ${resumeTtlMs} ms; checked when it is 1 to 5000`)
+      const first = await context.client()
+      await context.episode(first)
+      await first.wire.drop()
+      // The server checks once a second: wait the TTL and two sweeps.
+      await new Promise((resolve) => setTimeout(resolve, resumeTtlMs! + 2000))
+      const wire = await context.connect({ 'codegym-resume': first.resumeToken })
+      checkedError('hello', await wire.call('hello', context.helloParams({ resume: first.resumeToken }), context.codec), 'invalid_resume_token')
+    },
+  },
+  {
+    section: 'Session and episode states',
+    level: 'MUST',
+    statement: 'a session no request has named for sessionIdleTtlMs is closed (unknown_session)',
+    once: true,
+    async run (context) {
+      const { sessionIdleTtlMs } = context.limits
+      if (sessionIdleTtlMs! > 5000) throw new CheckSkipped(`sessionIdleTtlMs is ${sessionIdleTtlMs} ms; checked when it is 5000 or less`)
+      const client = await context.client()
+      const { session } = await context.episode(client)
+      await new Promise((resolve) => setTimeout(resolve, sessionIdleTtlMs! + 2000))
+      await client.fails('observe', { session }, 'unknown_session')
+    },
+  },
+  {
+    section: 'WebSocket',
+    level: 'MUST',
+    statement: 'the request path of the upgrade is ignored, and per-message compression is not negotiated',
+    once: true,
+    async run (context) {
+      const url = new URL(context.options.url)
+      url.pathname = '/any/path'
+      url.search = '?x=1'
+      const wire = await WireConnection.open(url.toString(), { timeoutMs: context.options.timeoutMs, offerCompression: true })
+      try {
+        expect(wire.socket.extensions === '', `the server negotiated the extensions ${show(wire.socket.extensions)}`)
+        checkedResult('hello', await wire.call('hello', context.helloParams(), context.codec))
+      } finally {
+        await wire.close()
+      }
+    },
+  },
+  {
+    section: 'Fixed limits',
+    level: 'MUST',
+    statement: 'the bounds every version-1 server shares are enforced: each request past one is invalid_params',
+    async run (context) {
+      const wire = await context.connect()
+      for (const params of [{ versions: Array.from({ length: 17 }, () => 1) }, { versions: [0] }, context.helloParams({ client: 'c'.repeat(129) }), context.helloParams({ resume: 'r'.repeat(129) })]) {
+        checkedError('hello', await wire.call('hello', params, context.codec), 'invalid_params')
+      }
+      checkedResult('hello', await wire.call('hello', context.helloParams(), context.codec))
+      const refused: Array<[string, Record<string, unknown>]> = [
+        ['observe', { session: '' }],
+        ['observe', { session: 's'.repeat(65) }],
+        ['envs.describe', { env: 'e'.repeat(129) }],
+        ['reset', { env: context.env.id, options: { maxSteps: 0 } }],
+        ['reset', { env: context.env.id, options: { maxSteps: 4097 } }],
+        ['reset', { env: context.env.id, options: { seed: -1 } }],
+        ['reset', { env: context.env.id, options: { seed: 2 ** 53 } }],
+        ['reset', { env: context.env.id, options: { seed: 1.5 } }],
+        ['reset', { env: context.env.id, options: { task: 't'.repeat(65) } }],
+        ['reset', { env: context.env.id, options: { difficulty: 'd'.repeat(33) } }],
+        ['step', { session: 'x', action: { name: 'Observe' }, expectStep: -1 }],
+      ]
+      for (const [op, params] of refused) {
+        const answer = await wire.call(op, params, context.codec)
+        expect(answer.error?.code === 'invalid_params', `${op} ${show(params)} was answered ${show(answer.error ?? answer.result)}, not invalid_params`)
+      }
     },
   },
 ]
