@@ -36,7 +36,7 @@ await t.test('the default server passes every check in both codecs', async (t) =
 await t.test('with a token and small limits every check runs, and passes', async (t) => {
   const server = await startServer(t, {
     token: 'conformance-token',
-    limits: { maxSessionsPerConnection: 6, maxPendingRequests: 40, maxBatchOps: 10, helloTimeoutMs: 1000, maxFrameBytes: 32 * 1024, maxSteps: 300, resumeTtlMs: 1500, sessionIdleTtlMs: 3000 },
+    limits: { maxSessionsPerConnection: 6, maxPendingRequests: 40, maxBatchOps: 10, helloTimeoutMs: 1000, maxFrameBytes: 32 * 1024, maxSteps: 300, resumeTtlMs: 4000, sessionIdleTtlMs: 5000 },
   })
   const summary = await runConformance({ url: server.url, token: 'conformance-token', codecs: ['msgpack', 'json'], timeoutMs })
   t.equal(summary.failed, 0, failures(summary))
