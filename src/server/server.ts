@@ -15,7 +15,7 @@ import { closeCodes } from '../protocol/constants.ts'
 import { Connection, type ConnectionHost } from './connection.ts'
 import type { ServerState } from './handlers.ts'
 import { answerHttp, type Health } from './http-routes.ts'
-import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
+import { advertisedLimits, checkServerLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -126,6 +126,7 @@ export class CodeGymServer {
   }
 
   static async start (options: ServerOptions = {}): Promise<CodeGymServer> {
+    checkServerLimits({ ...defaultServerLimits, ...options.limits })
     const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox } })
     const server = new CodeGymServer(runtime, options.runtime === undefined, options)
     if (options.listen === false) {
