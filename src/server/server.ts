@@ -201,6 +201,8 @@ export class CodeGymServer {
     // The listener stays open until the end: health checks get 503 (a load balancer takes the pod
     // out of rotation), WebSocket upgrades get 503 too (see #onUpgrade).
     for (const connection of this.#connections) connection.sendEvent({ event: 'draining', data: { deadlineMs: graceMs } })
+    // A client without a connection cannot come back (upgrades are refused from now on): its sessions go now.
+    for (const [key, entry] of this.#clients) if (entry.connection === undefined) this.#forgetClient(key)
     // Clients move their sessions elsewhere and close them here: once none is left, waiting longer helps nobody.
     const graceEnd = performance.now() + graceMs
     while (this.#sessions.size > 0 && performance.now() < graceEnd) await sleep(Math.min(drainPollMs, graceEnd - performance.now()))

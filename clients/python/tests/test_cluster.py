@@ -11,7 +11,7 @@ import unittest
 from support import Server, shared_server
 
 from codegym_client import CodeGymClient
-from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServers, EpisodeLostError, HashRing,
+from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServers, HashRing,
                                     NoServerAvailableError, ServerListError, SessionClosedError, resolve_servers,
                                     ring_hash)
 
@@ -158,30 +158,44 @@ class MultiNodeTests(unittest.TestCase):
             with self.assertRaises(SessionClosedError):
                 sessions[0].step({"name": "GetLength"})
 
-    def test_snapshots_off_loses_the_episode(self):
+    def test_snapshots_off_replays_from_the_reset(self):
+        """Snapshots off: a killed server's session is rebuilt elsewhere by replaying it from its reset; a
+        draining server's session moves on a snapshot taken there during the drain."""
         async def main():
-            servers = [Server("--workers", "1") for _ in range(2)]
+            servers = [Server("--workers", "1", "--drain-grace-ms", "30000") for _ in range(3)]
             try:
                 cluster = await AsyncCodeGymCluster.connect([server.url for server in servers], snapshot_every_steps=0,
                                                             client_options={"reconnect": False}, **QUICK)
+                moves = []
+                cluster.on("migrated", moves.append)
                 async with cluster:
-                    a = await cluster.reset(SUBARRAY, {"seed": 1})
-                    b = await cluster.reset(SUBARRAY, {"seed": 2})
-                    self.assertNotEqual(a.server, b.server)
-                    await a.step({"name": "GetLength"})
-                    doomed = next(server for server in servers if server.url.rstrip("/") + "/" == a.server)
-                    doomed.signal(signal.SIGKILL)
-                    doomed.process.wait(10)
-                    with self.assertRaises(EpisodeLostError) as caught:
-                        await a.step({"name": "GetLength"})
-                    self.assertEqual(caught.exception.step, 1)
-                    with self.assertRaises(EpisodeLostError):
-                        await a.observe()
-                    self.assertEqual((await b.step({"name": "GetLength"}))["info"]["step"], 1)
+                    sessions = [await cluster.reset(SUBARRAY, episode_options(index)) for index in range(3)]
+                    self.assertEqual(len({session.server for session in sessions}), 3)
+                    reference = []
+                    with CodeGymClient.connect(shared_server().url) as client:
+                        for index in range(3):
+                            reset = client.reset(SUBARRAY, episode_options(index))
+                            reference.append([client.step(reset["session"], scripted_action(index, n)) for n in range(6)])
+                            client.close_session(reset["session"])
+                    results = [[await session.step(scripted_action(index, n)) for n in range(2)] for index, session in enumerate(sessions)]
+                    by_url = {server.url.rstrip("/") + "/": server for server in servers}
+                    killed, drained = by_url[sessions[0].server], by_url[sessions[1].server]
+                    killed.signal(signal.SIGKILL)
+                    killed.process.wait(10)
+                    drained.signal(signal.SIGTERM)
+                    for n in range(2, 6):
+                        for index, session in enumerate(sessions):
+                            results[index].append(await session.step(scripted_action(index, n)))
+                    self.assertEqual(results, reference)
+                    bases = {move["from"]: (move["base"], move["replayed"]) for move in moves}
+                    self.assertEqual(bases.get(killed.url.rstrip("/") + "/"), ("reset", 2), moves)
+                    self.assertEqual(bases.get(drained.url.rstrip("/") + "/"), ("drain-snapshot", 0), moves)
+                    # The 30 s grace ends as soon as the drained server holds no session.
+                    self.assertEqual(await asyncio.get_running_loop().run_in_executor(None, drained.process.wait, 20), 0)
             finally:
                 for server in servers:
                     server.stop()
-        asyncio.run(asyncio.wait_for(main(), 60))
+        asyncio.run(asyncio.wait_for(main(), 90))
 
 
 if __name__ == "__main__":
