@@ -262,25 +262,29 @@ await t.test('with snapshots off, a lost server\'s sessions are replayed from th
   await cluster.close()
 })
 
-await t.test('with snapshots off, a drained server\'s sessions move on a snapshot taken during the drain', async (t) => {
-  const servers = await startServers(3, { drainGraceMs: 30_000 })
-  t.teardown(() => stopAll(servers))
-  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 0, ...quickProbes })
-  const moves: Array<{ from: string, base: string, replayed: number }> = []
-  cluster.on('migrated', ({ from, base, replayed }) => moves.push({ from, base, replayed }))
-  const drainedUrl = href(servers[1]!)
-  let drained: Promise<void> | undefined
-  const played = await clusterRun(cluster, episodes, (total) => {
-    if (total === 12) drained = servers[1]!.drain()
+for (const drainGraceMs of [30_000, 0]) {
+  const how = drainGraceMs > 0 ? 'on a snapshot taken during the drain' : 'with no grace, by a replay from their reset'
+  await t.test(`with snapshots off, a drained server's sessions move ${how} (drain grace ${drainGraceMs} ms)`, async (t) => {
+    const servers = await startServers(3, { drainGraceMs })
+    t.teardown(() => stopAll(servers))
+    const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 0, ...quickProbes })
+    const moves: Array<{ from: string, base: string, replayed: number }> = []
+    cluster.on('migrated', ({ from, base, replayed }) => moves.push({ from, base, replayed }))
+    const drainedUrl = href(servers[1]!)
+    let drained: Promise<void> | undefined
+    const played = await clusterRun(cluster, episodes, (total) => {
+      if (total === 12) drained = servers[1]!.drain()
+    })
+    t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+    t.ok(moves.length >= 1 && moves.every((move) => move.from === drainedUrl), `the drained server's sessions moved (${moves.length})`)
+    if (drainGraceMs > 0) t.ok(moves.every((move) => move.base === 'drain-snapshot' && move.replayed === 0), 'each from a snapshot taken on the draining server, nothing replayed')
+    else t.ok(moves.every((move) => move.base === 'reset'), `each from its reset (${moves.map((move) => move.base).join(', ')})`)
+    // With a 30 s grace the drain still ends at once: no session is left there.
+    await drained
+    t.equal(servers[1]!.sessionCount, 0, 'the drained server kept no session')
+    await cluster.close()
   })
-  t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
-  t.ok(moves.length >= 1 && moves.every((move) => move.from === drainedUrl), `the drained server's sessions moved (${moves.length})`)
-  t.ok(moves.every((move) => move.base === 'drain-snapshot' && move.replayed === 0), 'each from a snapshot taken on the draining server, nothing replayed')
-  // The grace is 30 s: the drain ends long before because no session is left there.
-  await drained
-  t.equal(servers[1]!.sessionCount, 0, 'the drained server kept no session')
-  await cluster.close()
-})
+}
 
 await t.test('a server that refuses foreign snapshots (invalid_snapshot): sessions are replayed from their reset', async (t) => {
   // As servers that sign snapshots with a key of their own: a restore elsewhere fails.
