@@ -36,6 +36,11 @@ export interface CodeGymClusterOptions {
   refreshIntervalMs?: number
   /** How long a reset or a move waits for a server to come into rotation before NoServerAvailableError. */
   noServerWaitMs?: number
+  /**
+   * Sessions moving at once: a draining server with thousands of sessions is emptied this many at a
+   * time, so neither it nor the servers taking them get more requests at once than they admit.
+   */
+  maxConcurrentMoves?: number
   /** First wait before probing a server that is out of rotation; doubles per failed probe. */
   probeInitialDelayMs?: number
   /** Longest wait between probes. */
@@ -62,6 +67,7 @@ export const defaultClusterOptions = Object.freeze({
   // Kubernetes updates a headless Service's addresses within seconds of a pod's change.
   refreshIntervalMs: 5000,
   noServerWaitMs: 30_000,
+  maxConcurrentMoves: 256,
   probeInitialDelayMs: 500,
   probeMaxDelayMs: 10_000,
   maxProbes: 20,
@@ -149,6 +155,8 @@ class ServerNode {
 /** What a session needs from its cluster. */
 interface ClusterHost {
   readonly snapshotEverySteps: number
+  /** Runs one move when fewer than maxConcurrentMoves are running. */
+  moving: <T>(move: () => Promise<T>) => Promise<T>
   /** A server in rotation for the key, waiting up to noServerWaitMs for one. */
   place: (key: string) => Promise<ServerNode>
   markDraining: (node: ServerNode, detail: string) => void
@@ -371,7 +379,11 @@ export class ClusterSession {
    * options and seed); then every acknowledged action after that base, each checked against its
    * acknowledged result. The old copy is freed once the new one stands.
    */
-  async #migrate (cause: unknown): Promise<void> {
+  #migrate (cause: unknown): Promise<void> {
+    return this.#host.moving(() => this.#move(cause))
+  }
+
+  async #move (cause: unknown): Promise<void> {
     const from = this.#node
     const oldClient = this.#client
     const oldId = this.#id
@@ -487,6 +499,30 @@ const rotationRecheckMs = 200
 
 const isInRotation = (node: ServerNode): boolean => node.state === 'up' && node.listed
 
+/** Runs at most `limit` tasks at once; the others wait their turn in order. */
+class Limiter {
+  readonly #limit: number
+  #running = 0
+  readonly #waiting: Array<() => void> = []
+
+  constructor (limit: number) {
+    this.#limit = limit
+  }
+
+  async run<T> (task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    else this.#running++
+    try {
+      return await task()
+    } finally {
+      // The slot passes straight to the next waiter, so a newcomer cannot overtake it.
+      const next = this.#waiting.shift()
+      if (next !== undefined) next()
+      else this.#running--
+    }
+  }
+}
+
 let keyCounter = 0
 
 export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
@@ -503,6 +539,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   #refreshAgain = false
   /** Operations waiting for a server to come into rotation. */
   readonly #rotationWaiters = new Set<() => void>()
+  readonly #moves: Limiter
 
   private constructor (options: CodeGymClusterOptions) {
     super()
@@ -517,21 +554,24 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       drainSettleMs: options.drainSettleMs ?? defaultClusterOptions.drainSettleMs,
       refreshIntervalMs: options.refreshIntervalMs ?? defaultClusterOptions.refreshIntervalMs,
       noServerWaitMs: options.noServerWaitMs ?? defaultClusterOptions.noServerWaitMs,
+      maxConcurrentMoves: options.maxConcurrentMoves ?? defaultClusterOptions.maxConcurrentMoves,
       servers: options.servers,
       client: { reconnect: { ...defaultClusterOptions.reconnect }, ...options.client },
       resolver: options.resolver ?? systemResolver,
     }
     if (merged.placement !== 'least-loaded' && merged.placement !== 'consistent-hash') throw new RangeError(`placement must be 'least-loaded' or 'consistent-hash', not ${JSON.stringify(merged.placement)}`)
-    for (const name of ['connectionsPerServer', 'virtualNodesPerServer', 'probeInitialDelayMs', 'probeMaxDelayMs'] as const) {
+    for (const name of ['connectionsPerServer', 'virtualNodesPerServer', 'probeInitialDelayMs', 'probeMaxDelayMs', 'maxConcurrentMoves'] as const) {
       if (!Number.isInteger(merged[name]) || merged[name] < 1) throw new RangeError(`${name} must be a positive integer, not ${merged[name]}`)
     }
     for (const name of ['snapshotEverySteps', 'maxProbes', 'drainSettleMs', 'refreshIntervalMs', 'noServerWaitMs'] as const) {
       if (!Number.isInteger(merged[name]) || merged[name] < 0) throw new RangeError(`${name} must be an integer ≥ 0, not ${merged[name]}`)
     }
     this.#options = merged
+    this.#moves = new Limiter(merged.maxConcurrentMoves)
     this.#ring = new HashRing([], merged.virtualNodesPerServer)
     this.#host = {
       snapshotEverySteps: merged.snapshotEverySteps,
+      moving: (move) => this.#moves.run(move),
       place: (key) => this.#placeWhenInRotation(key),
       markDraining: (node, detail) => this.#takeOut(node, 'draining', detail),
       markLost: (node, detail) => this.#takeOut(node, 'lost', detail),

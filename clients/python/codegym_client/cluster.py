@@ -53,6 +53,8 @@ DEFAULT_CLUSTER_OPTIONS: Mapping[str, Any] = {
     "refresh_interval_s": 5.0,
     # How long a reset or a move waits for a server to come into rotation before NoServerAvailableError.
     "no_server_wait_s": 30.0,
+    # Sessions moving at once: a draining server with thousands of sessions is emptied this many at a time.
+    "max_concurrent_moves": 256,
     "probe_initial_delay_s": 0.5,
     "probe_max_delay_s": 10.0,
     "max_probes": 20,
@@ -417,6 +419,10 @@ class AsyncClusterSession:
         return acted, None if isinstance(snapshotted, BaseException) else snapshotted
 
     async def _migrate(self, cause: Optional[BaseException]) -> None:
+        async with self._cluster._moving():
+            await self._move(cause)
+
+    async def _move(self, cause: Optional[BaseException]) -> None:
         """Rebuilds the session on a server in rotation from the first base that restores there, replays
         the acknowledged actions after it, and frees the old copy once the new one stands."""
         origin, old_client, old_id = self._node, self._client, self._id
@@ -531,7 +537,7 @@ class AsyncCodeGymCluster:
         merged = {**DEFAULT_CLUSTER_OPTIONS, **options}
         if merged["placement"] not in ("least-loaded", "consistent-hash"):
             raise ValueError(f"placement must be 'least-loaded' or 'consistent-hash', not {merged['placement']!r}")
-        for name in ("connections_per_server", "virtual_nodes_per_server"):
+        for name in ("connections_per_server", "virtual_nodes_per_server", "max_concurrent_moves"):
             if not isinstance(merged[name], int) or merged[name] < 1:
                 raise ValueError(f"{name} must be a positive integer, not {merged[name]!r}")
         for name in ("snapshot_every_steps", "max_probes"):
@@ -554,6 +560,7 @@ class AsyncCodeGymCluster:
         self._refresh_again = False
         #: Operations waiting for a server to come into rotation.
         self._rotation_changed: Optional[asyncio.Event] = None
+        self._moves: Optional[asyncio.Semaphore] = None
 
     @classmethod
     async def connect(cls, servers: Union[Sequence[str], DnsServers], **options: Any) -> "AsyncCodeGymCluster":
@@ -658,6 +665,12 @@ class AsyncCodeGymCluster:
             if self._refresh_again:
                 self._refresh_again = False
                 self._refresh_in_background()
+
+    def _moving(self) -> asyncio.Semaphore:
+        """At most ``max_concurrent_moves`` sessions move at once (made on the running loop)."""
+        if self._moves is None:
+            self._moves = asyncio.Semaphore(self._options["max_concurrent_moves"])
+        return self._moves
 
     def _wake_rotation_waiters(self) -> None:
         if self._rotation_changed is not None:

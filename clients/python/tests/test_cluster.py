@@ -93,6 +93,56 @@ class ServerListTests(unittest.TestCase):
         self.assertIn("ws://127.0.0.1:1/", caught.exception.causes)
 
 
+class RediscoveryTests(unittest.TestCase):
+    """A DNS name whose addresses change: the cluster follows it on its own, with no refresh() call."""
+
+    def test_new_addresses_join_and_gone_ones_leave(self):
+        async def main():
+            first = Server("--workers", "1", "--host", "127.0.0.1")
+            port = int(first.url.rsplit(":", 1)[1].strip("/"))
+            second = Server("--workers", "1", "--host", "127.0.0.2", "--port", str(port))
+            addresses = ["127.0.0.1"]
+            resolutions = []
+
+            async def resolver(name):
+                resolutions.append(name)
+                return list(addresses)
+
+            async def until(what, condition):
+                deadline = asyncio.get_running_loop().time() + 20
+                while not condition():
+                    self.assertLess(asyncio.get_running_loop().time(), deadline, what)
+                    await asyncio.sleep(0.01)
+            try:
+                cluster = await AsyncCodeGymCluster.connect(DnsServers("codegym.test.svc", port), resolver=resolver,
+                                                            refresh_interval_s=0.05, **QUICK)
+                async with cluster:
+                    def in_rotation():
+                        return [entry["url"] for entry in cluster.servers() if entry["state"] == "up" and entry["listed"]]
+                    first_url, second_url = f"ws://127.0.0.1:{port}/", f"ws://127.0.0.2:{port}/"
+                    session = await cluster.reset(SUBARRAY, {"seed": 1})
+                    self.assertEqual(session.server, first_url)
+                    addresses[:] = ["127.0.0.1", "127.0.0.2"]
+                    await until("the new address joins rotation", lambda: second_url in in_rotation())
+                    addresses[:] = ["127.0.0.2"]
+                    await until("the old address leaves rotation", lambda: first_url not in in_rotation())
+                    self.assertEqual((await cluster.reset(SUBARRAY, {"seed": 2})).server, second_url)
+                    self.assertEqual((await session.step({"name": "GetLength"}))["info"]["step"], 1,
+                                     "a live session on the unlisted server goes on there until it drains")
+                    # No server in rotation (nothing listens at the listed address): a reset waits for one.
+                    addresses[:] = ["127.0.0.3"]
+                    await until("no server is in rotation", lambda: not in_rotation())
+                    before = len(resolutions)
+                    waiting = asyncio.ensure_future(cluster.reset(SUBARRAY, {"seed": 3}))
+                    await until("the waiting reset resolves the name again", lambda: len(resolutions) > before)
+                    addresses[:] = ["127.0.0.2"]
+                    self.assertEqual((await waiting).server, second_url)
+            finally:
+                first.stop()
+                second.stop()
+        asyncio.run(asyncio.wait_for(main(), 60))
+
+
 class MultiNodeTests(unittest.TestCase):
     """Three servers; one SIGKILL and one SIGTERM while six episodes step in turn."""
 

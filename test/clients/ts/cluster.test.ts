@@ -293,7 +293,8 @@ await t.test('a server that refuses foreign snapshots (invalid_snapshot): sessio
   t.teardown(() => { Runtime.prototype.restore = restore })
   const servers = await startServers(3, { drainGraceMs: 30_000 })
   t.teardown(() => stopAll(servers))
-  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 2, ...quickProbes })
+  // One move at a time: the moves off the drained and the closed server queue behind each other.
+  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 2, maxConcurrentMoves: 1, ...quickProbes })
   const bases: string[] = []
   cluster.on('migrated', ({ base }) => bases.push(base))
   let drained: Promise<void> | undefined
