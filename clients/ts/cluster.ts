@@ -157,8 +157,8 @@ interface ClusterHost {
   readonly snapshotEverySteps: number
   /** Runs one move when fewer than maxConcurrentMoves are running. */
   moving: <T>(move: () => Promise<T>) => Promise<T>
-  /** A server in rotation for the key, waiting up to noServerWaitMs for one. */
-  place: (key: string) => Promise<ServerNode>
+  /** A server in rotation for the key: at once when there is one, else waiting up to noServerWaitMs for one. */
+  place: (key: string) => ServerNode | Promise<ServerNode>
   markDraining: (node: ServerNode, detail: string) => void
   /** A server that left a request unanswered past requestTimeoutMs counts as lost. */
   markLost: (node: ServerNode, detail: string) => void
@@ -392,7 +392,9 @@ export class ClusterSession {
     for (let attempt = 0; attempt <= maxMovesPerOperation; attempt++) {
       // Waits for a server to come into rotation (the DNS name is resolved again meanwhile);
       // NoServerAvailableError past noServerWaitMs leaves the session where it is, for the next operation.
-      const target = await this.#host.place(this.key)
+      const placed = this.#host.place(this.key)
+      // Counted in `placing` in the same turn as placed, so that a burst of moves spreads evenly.
+      const target = placed instanceof Promise ? await placed : placed
       const client = target.connection()
       target.placing++
       try {
@@ -534,9 +536,9 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   /** Where least-loaded starts looking, so ties spread over the servers. */
   #nextStart = 0
   readonly #refreshTimer: NodeJS.Timeout | undefined
-  /** The background resolution in progress, and whether another was asked for meanwhile. */
+  /** The background resolution in progress, and the one queued after it. */
   #refreshing: Promise<void> | undefined
-  #refreshAgain = false
+  #nextRefresh: Promise<void> | undefined
   /** Operations waiting for a server to come into rotation. */
   readonly #rotationWaiters = new Set<() => void>()
   readonly #moves: Limiter
@@ -572,14 +574,14 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     this.#host = {
       snapshotEverySteps: merged.snapshotEverySteps,
       moving: (move) => this.#moves.run(move),
-      place: (key) => this.#placeWhenInRotation(key),
+      place: (key) => this.#inRotation().length > 0 ? this.#place(key) : this.#placeWhenInRotation(key),
       markDraining: (node, detail) => this.#takeOut(node, 'draining', detail),
       markLost: (node, detail) => this.#takeOut(node, 'lost', detail),
       migrated: (event) => this.emit('migrated', event),
     }
     // Only a DNS name changes: Kubernetes adds and removes a headless Service's addresses as pods come and go.
     if (!Array.isArray(merged.servers) && merged.refreshIntervalMs > 0) {
-      this.#refreshTimer = setInterval(() => this.#refreshInBackground(), merged.refreshIntervalMs)
+      this.#refreshTimer = setInterval(() => { void this.#refreshInBackground() }, merged.refreshIntervalMs)
       this.#refreshTimer.unref()
     }
   }
@@ -645,7 +647,10 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     const key = placement.key ?? `session-${++keyCounter}-${Math.random().toString(36).slice(2)}`
     let lastError: unknown
     for (let attempt = 0; attempt <= maxMovesPerOperation; attempt++) {
-      const node = await this.#placeWhenInRotation(key)
+      // Placed in this same turn when a server is in rotation, so that the resets counted in
+      // `placing` are all the ones already placed (least-loaded spreads a burst evenly).
+      const placed = this.#host.place(key)
+      const node = placed instanceof Promise ? await placed : placed
       const client = node.connection()
       node.placing++
       try {
@@ -685,13 +690,22 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   /** #place, waiting up to noServerWaitMs for a server to come into rotation while the source is resolved again. */
   async #placeWhenInRotation (key: string): Promise<ServerNode> {
     const deadline = performance.now() + this.#options.noServerWaitMs
+    let lookedAgain = false
     for (;;) {
       try {
         return this.#place(key)
       } catch (error) {
-        if (!(error instanceof NoServerAvailableError) || this.#closed || performance.now() >= deadline) throw error
+        if (!(error instanceof NoServerAvailableError) || this.#closed) throw error
+        if (performance.now() >= deadline) {
+          // A process that stalled past the deadline (a busy machine) looks at the name once more
+          // before it gives up: the answer may have changed while it was not running.
+          if (lookedAgain || Array.isArray(this.#options.servers)) throw error
+          lookedAgain = true
+          await this.#refreshInBackground()
+          continue
+        }
       }
-      this.#refreshInBackground()
+      void this.#refreshInBackground()
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(timer)
@@ -709,22 +723,26 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     for (const wake of [...this.#rotationWaiters]) wake()
   }
 
-  /** Resolves the source again without waiting; one resolution at a time, and one more if asked meanwhile. */
-  #refreshInBackground (): void {
-    if (this.#closed || Array.isArray(this.#options.servers)) return
-    if (this.#refreshing !== undefined) {
-      this.#refreshAgain = true
-      return
+  /**
+   * Resolves the source again, one resolution at a time: asked while one runs, another follows it
+   * (once, however often it was asked). Settles when a resolution that started after the call has
+   * ended; it never rejects (a failure is the 'refresh-error' event).
+   */
+  #refreshInBackground (): Promise<void> {
+    if (this.#closed || Array.isArray(this.#options.servers)) return Promise.resolve()
+    if (this.#refreshing === undefined) {
+      this.#refreshing = this.refresh().catch((error: unknown) => {
+        this.emit('refresh-error', { error: error instanceof Error ? error : new Error(String(error)) })
+      }).finally(() => {
+        this.#refreshing = undefined
+      })
+      return this.#refreshing
     }
-    this.#refreshing = this.refresh().catch((error: unknown) => {
-      this.emit('refresh-error', { error: error instanceof Error ? error : new Error(String(error)) })
-    }).finally(() => {
-      this.#refreshing = undefined
-      if (this.#refreshAgain) {
-        this.#refreshAgain = false
-        this.#refreshInBackground()
-      }
+    this.#nextRefresh ??= this.#refreshing.then(() => {
+      this.#nextRefresh = undefined
+      return this.#refreshInBackground()
     })
+    return this.#nextRefresh
   }
 
   /** The source no longer names the server: no new sessions there; dropped now if it is out of rotation. */
@@ -823,7 +841,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       this.emit('server-out', { url: node.url, reason, detail })
       for (const session of [...node.sessions]) session.evacuate()
       // A server that leaves rotation is often being replaced: its successor may be in the name already.
-      this.#refreshInBackground()
+      void this.#refreshInBackground()
     }
     if (node.probeTimer === undefined) this.#scheduleProbe(node)
   }

@@ -558,6 +558,8 @@ class AsyncCodeGymCluster:
         self._refresh_task: Optional["asyncio.Task[None]"] = None
         self._refreshing: Optional["asyncio.Task[None]"] = None
         self._refresh_again = False
+        #: One resolution at a time (made on the running loop).
+        self._refresh_lock: Optional[asyncio.Lock] = None
         #: Operations waiting for a server to come into rotation.
         self._rotation_changed: Optional[asyncio.Event] = None
         self._moves: Optional[asyncio.Semaphore] = None
@@ -657,14 +659,22 @@ class AsyncCodeGymCluster:
 
     async def _refresh_once(self) -> None:
         try:
-            await self.refresh()
-        except Exception as error:  # noqa: BLE001 - a failed resolution keeps the known servers
-            self._emit("refresh-error", {"error": error})
+            await self._refresh_serialized()
         finally:
             self._refreshing = None
             if self._refresh_again:
                 self._refresh_again = False
                 self._refresh_in_background()
+
+    async def _refresh_serialized(self) -> None:
+        """One resolution, after any running one; a failure is the ``"refresh-error"`` event."""
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            try:
+                await self.refresh()
+            except Exception as error:  # noqa: BLE001 - a failed resolution keeps the known servers
+                self._emit("refresh-error", {"error": error})
 
     def _moving(self) -> asyncio.Semaphore:
         """At most ``max_concurrent_moves`` sessions move at once (made on the running loop)."""
@@ -682,12 +692,21 @@ class AsyncCodeGymCluster:
         is resolved again."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._options["no_server_wait_s"]
+        looked_again = False
         while True:
             try:
                 return self._place(key)
             except NoServerAvailableError:
-                if self._closed or loop.time() >= deadline:
+                if self._closed:
                     raise
+                if loop.time() >= deadline:
+                    # A process that stalled past the deadline (a busy machine) looks at the name once more
+                    # before it gives up: the answer may have changed while it was not running.
+                    if looked_again or not isinstance(self._servers, DnsServers):
+                        raise
+                    looked_again = True
+                    await self._refresh_serialized()
+                    continue
             self._refresh_in_background()
             if self._rotation_changed is None:
                 self._rotation_changed = asyncio.Event()
