@@ -93,7 +93,7 @@ export interface ServerStats {
 export interface CodeGymClusterEvents {
   /** A server left rotation: it drained, its connection was lost, it could not be reached, or it left the DNS name. */
   'server-out': [{ url: string, reason: OutReason, detail: string }]
-  /** A probe reached a server that was out of rotation: it takes new sessions again. */
+  /** A server that was out of rotation takes new sessions again: a probe reached it, or the source lists it again. */
   'server-in': [{ url: string }]
   /** A server failed maxProbes probes, or left the DNS name while out of rotation: dropped until the source lists it again. */
   'server-removed': [{ url: string }]
@@ -612,6 +612,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       const wasListed = node.listed
       node.listed = listed.has(node.url)
       if (wasListed && !node.listed) this.#unlist(node)
+      else if (!wasListed && node.listed && node.state === 'up') this.emit('server-in', { url: node.url })
     }
     const opening: Promise<void>[] = []
     for (const url of urls) {

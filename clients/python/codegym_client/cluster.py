@@ -620,6 +620,8 @@ class AsyncCodeGymCluster:
             node.listed = node.url in listed
             if was_listed and not node.listed:
                 self._unlist(node)
+            elif not was_listed and node.listed and node.state == "up":
+                self._emit("server-in", {"url": node.url})
         opening = []
         for url in urls:
             known = self._nodes.get(url)
