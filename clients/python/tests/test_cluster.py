@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import unittest
+import unittest.mock
 
 from support import Server, shared_server
 
 from codegym_client import CodeGymClient
+from codegym_client.aio import AsyncCodeGymClient
+from codegym_client.errors import error_from_wire
 from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServers, HashRing,
                                     NoServerAvailableError, ServerListError, SessionClosedError, resolve_servers,
                                     ring_hash)
@@ -242,6 +245,49 @@ class MultiNodeTests(unittest.TestCase):
                     self.assertEqual(bases.get(drained.url.rstrip("/") + "/"), ("drain-snapshot", 0), moves)
                     # The 30 s grace ends as soon as the drained server holds no session.
                     self.assertEqual(await asyncio.get_running_loop().run_in_executor(None, drained.process.wait, 20), 0)
+            finally:
+                for server in servers:
+                    server.stop()
+        asyncio.run(asyncio.wait_for(main(), 90))
+
+
+    def test_snapshots_refused_elsewhere_are_replaced_by_a_replay_from_the_reset(self):
+        """Servers that sign snapshots with a key of their own refuse each other's (invalid_snapshot): every
+        move, off a killed server and off a draining one, falls back to the reset and a replay. The refusal
+        is made in the client's restore here; the servers are real."""
+        def refuse(client, snapshot, *, timeout=None):
+            future = asyncio.get_running_loop().create_future()
+            future.set_exception(error_from_wire({"code": "invalid_snapshot", "message": "the snapshot was not made by this server"}, op="restore"))
+            return future
+
+        async def main():
+            servers = [Server("--workers", "1", "--drain-grace-ms", "30000") for _ in range(3)]
+            try:
+                cluster = await AsyncCodeGymCluster.connect([server.url for server in servers], snapshot_every_steps=2,
+                                                            client_options={"reconnect": False}, **QUICK)
+                moves = []
+                cluster.on("migrated", moves.append)
+                async with cluster:
+                    sessions = [await cluster.reset(SUBARRAY, episode_options(index)) for index in range(3)]
+                    reference = []
+                    with CodeGymClient.connect(shared_server().url) as client:
+                        for index in range(3):
+                            reset = client.reset(SUBARRAY, episode_options(index))
+                            reference.append([client.step(reset["session"], scripted_action(index, n)) for n in range(7)])
+                            client.close_session(reset["session"])
+                    results = [[await session.step(scripted_action(index, n)) for n in range(3)] for index, session in enumerate(sessions)]
+                    by_url = {server.url.rstrip("/") + "/": server for server in servers}
+                    killed, drained = by_url[sessions[0].server], by_url[sessions[1].server]
+                    with unittest.mock.patch.object(AsyncCodeGymClient, "restore", refuse):
+                        killed.signal(signal.SIGKILL)
+                        killed.process.wait(10)
+                        drained.signal(signal.SIGTERM)
+                        for n in range(3, 7):
+                            for index, session in enumerate(sessions):
+                                results[index].append(await session.step(scripted_action(index, n)))
+                    self.assertEqual(results, reference)
+                    self.assertEqual({move["from"] for move in moves}, {killed.url.rstrip("/") + "/", drained.url.rstrip("/") + "/"}, moves)
+                    self.assertTrue(all(move["base"] == "reset" and move["replayed"] == move["step"] for move in moves), moves)
             finally:
                 for server in servers:
                     server.stop()
