@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino'
 import { bundledEnvsDir } from '../env/runtime.ts'
 import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/limits.ts'
 import { defaultServerLimits, type ServerLimits } from '../server/limits.ts'
-import { CodeGymServer, defaultHost, defaultPort, type ServerOptions } from '../server/server.ts'
+import { CodeGymServer, defaultDrainGraceMs, defaultDrainTimeoutMs, defaultHost, defaultPort, type ServerOptions } from '../server/server.ts'
 import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultServerWorkers } from '../server/cluster.ts'
 import { clusterWorkerIndex, connectToPrimary, workerServerOptions } from '../server/cluster-worker.ts'
 
@@ -55,8 +55,8 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('host', { type: 'string', default: defaultHost, describe: 'address to bind; a non-loopback address needs --token' })
     .option('envs', { type: 'string', array: true, default: [bundledEnvsDir], describe: 'env folders' })
     .option('token', { type: 'string', describe: 'require this token in hello (default: $CODEGYM_TOKEN)' })
-    .option('drain-grace-ms', { type: 'number', default: 0, describe: 'on SIGTERM, time clients may go on using sessions before reading stops' })
-    .option('drain-timeout-ms', { type: 'number', default: 30_000, describe: 'on SIGTERM, time to wait for requests in flight' })
+    .option('drain-grace-ms', { type: 'number', default: defaultDrainGraceMs, describe: 'on SIGTERM, time clients may go on using sessions (to move them elsewhere) before reading stops; ends early once no session is left' })
+    .option('drain-timeout-ms', { type: 'number', default: defaultDrainTimeoutMs, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
     .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (default: one per core; 1: a single process, no primary)' })
   const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {

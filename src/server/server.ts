@@ -27,8 +27,17 @@ const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', im
 
 /** How often expired and idle sessions are looked for. */
 const sweepIntervalMs = 1000
-/** How often a draining server checks whether its in-flight requests are done. */
+/** How often a draining server checks whether its in-flight requests are done (and its sessions gone). */
 const drainPollMs = 10
+
+/**
+ * On SIGTERM, how long clients may go on using their sessions: long enough for a cluster client to
+ * snapshot every session and restore it elsewhere (milliseconds each), with room for a busy machine.
+ * The grace ends early once no session is left.
+ */
+export const defaultDrainGraceMs = 10_000
+/** After the grace, how long requests in flight may take before connections close anyway. */
+export const defaultDrainTimeoutMs = 30_000
 
 export interface ServerOptions {
   host?: string
@@ -41,9 +50,12 @@ export interface ServerOptions {
   sandbox?: Partial<SandboxPoolOptions>
   /** When set, hello must carry this token. */
   token?: string
-  /** Time a drain gives clients to go on using their sessions before it stops reading requests. */
+  /**
+   * Time a drain gives clients to go on using their sessions before it stops reading requests; it
+   * ends early when no session is left. Default defaultDrainGraceMs.
+   */
   drainGraceMs?: number
-  /** Time a drain waits for requests in flight before it closes connections anyway. */
+  /** Time a drain waits for requests in flight before it closes connections anyway. Default defaultDrainTimeoutMs. */
   drainTimeoutMs?: number
   logger?: Logger
   /**
@@ -184,13 +196,18 @@ export class CodeGymServer {
 
   async #drain (): Promise<void> {
     this.#draining = true
-    const graceMs = this.#options.drainGraceMs ?? 0
-    const timeoutMs = this.#options.drainTimeoutMs ?? 30_000
+    const graceMs = this.#options.drainGraceMs ?? defaultDrainGraceMs
+    const timeoutMs = this.#options.drainTimeoutMs ?? defaultDrainTimeoutMs
     this.logger.info({ connections: this.#connections.size, sessions: this.#sessions.size }, 'draining')
     // The listener stays open until the end: health checks get 503 (a load balancer takes the pod
     // out of rotation), WebSocket upgrades get 503 too (see #onUpgrade).
     for (const connection of this.#connections) connection.sendEvent({ event: 'draining', data: { deadlineMs: graceMs } })
-    if (graceMs > 0) await sleep(graceMs)
+    // A client without a connection cannot come back (upgrades are refused from now on): its sessions go now.
+    for (const [key, entry] of this.#clients) if (entry.connection === undefined) this.#forgetClient(key)
+    // Clients move their sessions elsewhere and close them here: once none is left, waiting longer helps nobody.
+    const graceEnd = performance.now() + graceMs
+    while (this.#sessions.size > 0 && performance.now() < graceEnd) await sleep(Math.min(drainPollMs, graceEnd - performance.now()))
+    this.logger.info({ sessions: this.#sessions.size, graceLeftMs: Math.max(0, Math.round(graceEnd - performance.now())) }, 'drain grace over')
     for (const connection of this.#connections) connection.stopReading()
     const deadline = performance.now() + timeoutMs
     while ([...this.#connections].some((c) => c.pendingOperations > 0) && performance.now() < deadline) await sleep(drainPollMs)

@@ -33,7 +33,8 @@ class Server:
         env["PATH"] = f"{NODE.parent}{os.pathsep}{env.get('PATH', '')}"
         env.pop("CODEGYM_TOKEN", None)
         self.process = subprocess.Popen(
-            [str(NODE), str(SERVE), "--port", "0", "--log-level", "info", *args],
+            # A free port unless the args name one.
+            [str(NODE), str(SERVE), *([] if "--port" in args else ["--port", "0"]), "--log-level", "info", *args],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         _running.append(self)
         self.log: List[dict] = []
