@@ -32,12 +32,10 @@ class ClosePolicyTests(unittest.TestCase):
                          {aio.CLOSE_CODES["unauthorized"], aio.CLOSE_CODES["unsupported_version"], aio.CLOSE_CODES["resumed_elsewhere"]})
         self.assertEqual(rows[aio.CLOSE_CODES["going_away"]], "reconnect and resume")
 
-    # aio.py's reconnect follows this table once 1001 (the end of a drain) is no longer final there.
-    @unittest.skipIf(aio.CLOSE_CODES["going_away"] in aio._FINAL_CLOSE_CODES,
-                     "aio.py still treats 1001 as final: the Python client's reconnect is being brought to the table")
     def test_final_in_the_table_is_final_in_the_client(self):
         rows = policy_rows()
-        self.assertEqual({code for code, client in rows.items() if client == "final"}, set(aio._FINAL_CLOSE_CODES))
+        self.assertEqual({code for code, client in rows.items() if client == "final"}, set(aio.FINAL_CLOSE_CODES))
+        self.assertNotIn(aio.CLOSE_CODES["going_away"], aio.FINAL_CLOSE_CODES)
 
 
 if __name__ == "__main__":
