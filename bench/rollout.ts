@@ -21,7 +21,7 @@ import { CodeGymClient } from '../clients/ts/index.ts'
 import { chatBackend } from '../clients/grpo/backends/chat.ts'
 import type { ChatApiMessage } from '../clients/grpo/backends/types.ts'
 import { rollout, type RolloutRecord, type TaskSpec } from '../clients/grpo/index.ts'
-import { rolloutDefaults } from '../clients/grpo/defaults.ts'
+import { defaultSamplingControls, rolloutDefaults } from '../clients/grpo/defaults.ts'
 import type { TestBackendStats } from '../clients/grpo/test-backend/index.ts'
 import { openAiTools, type OpenAiTool } from '../src/env/prompt.ts'
 import { startCodegymServer, stop } from './load/run.ts'
@@ -108,7 +108,7 @@ async function baseline (url: string, records: readonly RolloutRecord[], tools: 
   const started = performance.now()
   await Promise.all(records.map(async (record) => {
     for (const messages of requestsOf(record)) {
-      await backend.chat(messages, tools.get(record.env), { seed: record.seed, maxTokens: rolloutDefaults.maxTokensPerTurn, temperature: rolloutDefaults.temperature })
+      await backend.chat(messages, tools.get(record.env), { ...defaultSamplingControls(), seed: record.seed, maxTokens: rolloutDefaults.maxTokensPerTurn })
       calls++
     }
   }))

@@ -10,8 +10,45 @@ const plainOptions = {
   useBigIntExtension: false,
 } as const
 
-export const plainPackr = new Packr(plainOptions)
+const packr = new Packr(plainOptions)
+
+/**
+ * Encodes plain data, every integer as a MessagePack integer. msgpackr writes a number outside the
+ * 32-bit integer range as float64 even when it is a whole number (a seed, a request id), which a
+ * strictly typed peer cannot read into an integer field; as a BigInt it writes it as int64.
+ */
+export const plainPackr = {
+  pack: (value: unknown): Buffer => packr.pack(widenLargeIntegers(value)),
+}
 export const plainUnpackr = new Unpackr(plainOptions)
+
+/** Integers in [-2^31, 2^32) already pack as MessagePack integers. */
+const smallestWideInteger = -(2 ** 31)
+const largestNarrowInteger = 2 ** 32 - 1
+
+/** Value with every safe integer beyond 32 bits as a BigInt; the value itself when it has none. */
+function widenLargeIntegers (value: unknown): unknown {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && (value > largestNarrowInteger || value < smallestWideInteger) ? BigInt(value) : value
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index]
+      const widened = widenLargeIntegers(item)
+      if (widened !== item) (copy ??= value.slice())[index] = widened
+    }
+    return copy ?? value
+  }
+  let copy: Record<string, unknown> | undefined
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key]
+    const widened = widenLargeIntegers(item)
+    if (widened !== item) (copy ??= { ...value as Record<string, unknown> })[key] = widened
+  }
+  return copy ?? value
+}
 /** The one key a plain object may not have: assigning it replaces the object's prototype. */
 const prototypeKey = '__proto__'
 

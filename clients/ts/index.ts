@@ -1,4 +1,4 @@
-export { CodeGymClient, clientVersions, connectWebSocket } from './client.ts'
+export { CodeGymClient, clientVersions, connectWebSocket, finalCloseCodes, reconnectDelayMs } from './client.ts'
 export type {
   BatchRequest, CodeGymClientEvents, CodeGymClientOptions, Codec, OpParams, OpResult, ReconnectPolicy,
   RequestOptions, StepOptions, TransportFactory, WebSocketConnectOptions,
@@ -7,7 +7,7 @@ export { CodeGymRequestError, ConnectionClosedError, RequestTimeoutError } from 
 export { createMemoryTransportPair } from '../../src/transport/memory.ts'
 export type { Transport } from '../../src/transport/transport.ts'
 export { ClusterSession, CodeGymCluster, defaultClusterOptions } from './cluster.ts'
-export type { CodeGymClusterEvents, CodeGymClusterOptions, Placement, ServerState, ServerStats } from './cluster.ts'
+export type { BaseKind, CodeGymClusterEvents, CodeGymClusterOptions, OutReason, Placement, ServerState, ServerStats } from './cluster.ts'
 export { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from './cluster-errors.ts'
 export { resolveServers, ServerListError, systemResolver } from './discovery.ts'
 export type { AddressResolver, DnsServers, ServerSource } from './discovery.ts'

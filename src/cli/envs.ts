@@ -20,8 +20,8 @@ export function envsCommand<T> (cli: Argv<T>): Argv<T> {
   return cli.command('envs', 'list and inspect env packages', (envs) => envs
     .command('list', 'one line per env: id, category, tools, fixed tasks', envsOption, (args) => withRuntime(args.envs, async (runtime) => {
       for (const id of runtime.envIds()) {
-        const { manifest, tasks } = runtime.spec(id)
-        console.log(`${id}\t${manifest.category}\t${manifest.tools.length} tools\t${tasks.size} tasks\t${manifest.title}`)
+        const { manifest, tools, tasks } = runtime.spec(id)
+        console.log(`${id}\t${manifest.category}\t${tools.length} tools\t${tasks.size} tasks\t${manifest.title}`)
       }
     }))
     .command('describe <id>', 'the manifest of one env, with Observe and Done, as JSON',

@@ -8,11 +8,13 @@ import type { Argv } from 'yargs'
 import { CodeGymClient } from '../../clients/ts/index.ts'
 import { rollout, type RolloutOptions } from '../../clients/grpo/rollout.ts'
 import type { TaskSpec } from '../../clients/grpo/batch.ts'
-import { BackendError, RolloutConfigError } from '../../clients/grpo/errors.ts'
+import { BackendError, BatchAbortedError, RolloutConfigError } from '../../clients/grpo/errors.ts'
 import { recoverRecordsFile } from '../../clients/grpo/records-file.ts'
 import { summarize, type BatchSummary } from '../../clients/grpo/summary.ts'
-import { exportFormats, exportRecord, type ExportFormat } from '../../clients/grpo/exporters.ts'
-import { rolloutDefaults } from '../../clients/grpo/defaults.ts'
+import { exportFormats, exportRecords, type ExportFormat } from '../../clients/grpo/exporters.ts'
+import { rolloutCliDefaults, rolloutDefaults } from '../../clients/grpo/defaults.ts'
+import { errorPolicies, type ErrorPolicy } from '../../clients/grpo/record.ts'
+import { isDroppedGroup, type RecordsLine } from '../../clients/grpo/records-file.ts'
 import type { ResetOptions } from '../schemas/env.generated.ts'
 
 /** Reads a tasks file: JSON Lines or one JSON array of {taskId?, env, reset} objects. */
@@ -54,6 +56,16 @@ export async function fixedTasks (envServer: string, only: readonly string[]): P
   }
 }
 
+/** Why a finished batch is of no use to a trainer, or undefined when it is. */
+export function batchFailure (summary: BatchSummary, maxErrorFraction: number): string | undefined {
+  const errors = summary.terminations.error
+  if (summary.rollouts === 0) return summary.droppedGroups > 0 ? undefined : 'the batch produced no rollout'
+  if (errors === summary.rollouts) return `every rollout (${errors}) ended with error; e.g. ${summary.firstError ?? 'see the records'}`
+  if (errors / summary.rollouts > maxErrorFraction) return `${errors} of ${summary.rollouts} rollouts ended with error, more than --max-error-fraction ${maxErrorFraction}; e.g. ${summary.firstError ?? 'see the records'}`
+  if (summary.trainableRollouts === 0 && summary.droppedGroups === 0) return 'no rollout of the batch is usable for training: every group was excluded by the error policy'
+  return undefined
+}
+
 export function rolloutCommands<T> (cli: Argv<T>): Argv<T> {
   return cli
     .command('rollout', 'one GRPO batch: every task × --group-size rollouts against OpenAI-compatible backends, as JSONL records', (command) => command
@@ -73,6 +85,8 @@ export function rolloutCommands<T> (cli: Argv<T>): Argv<T> {
       .option('max-steps', { type: 'number', describe: 'T_max for every task (default: each env\'s own)' })
       .option('advantage', { choices: ['grpo', 'dr_grpo'] as const, default: 'grpo' as const })
       .option('zero-variance', { choices: ['keep', 'flag', 'drop'] as const, default: 'keep' as const, describe: 'groups whose rewards are all equal' })
+      .option('error-policy', { choices: errorPolicies, default: 'drop_group' as ErrorPolicy, describe: 'rollouts that end with error: drop_group (their group is left out of training), flag (kept, advantage 0, out of the group\'s baseline), zero_reward (count as reward 0)' })
+      .option('max-error-fraction', { type: 'number', default: rolloutCliDefaults.maxErrorFraction, describe: 'exit 1 when more of the batch\'s rollouts than this fraction ended with error' })
       .option('policy-version', { type: 'string', describe: 'stamped on every record' })
       .option('summary', { type: 'string', describe: 'also write the batch summary (JSON) to this file' })
       .option('quiet', { type: 'boolean', default: false, describe: 'plain progress lines instead of a live bar' })
@@ -83,7 +97,14 @@ export function rolloutCommands<T> (cli: Argv<T>): Argv<T> {
       .option('max-tokens-per-turn', { type: 'number', default: rolloutDefaults.maxTokensPerTurn })
       .option('max-context-tokens', { type: 'number', default: rolloutDefaults.maxContextTokens })
       .option('connections-per-env-server', { type: 'number', default: rolloutDefaults.connectionsPerEnvServer })
-      .option('temperature', { type: 'number', default: rolloutDefaults.temperature }),
+      .option('temperature', { type: 'number', default: rolloutDefaults.temperature })
+      .option('top-p', { type: 'number', default: rolloutDefaults.topP, describe: '1 = off' })
+      .option('top-k', { type: 'number', default: rolloutDefaults.topK, describe: '-1 = off' })
+      .option('min-p', { type: 'number', default: rolloutDefaults.minP, describe: '0 = off' })
+      .option('repetition-penalty', { type: 'number', default: rolloutDefaults.repetitionPenalty, describe: '1 = off' })
+      .option('presence-penalty', { type: 'number', default: rolloutDefaults.presencePenalty, describe: '0 = off' })
+      .option('frequency-penalty', { type: 'number', default: rolloutDefaults.frequencyPenalty, describe: '0 = off' })
+      .option('stop', { type: 'string', array: true, default: [] as string[], describe: 'stop string (repeatable); the match stays in the reply' }),
     async (args) => {
       try {
         const envServers = args['env-server']
@@ -109,7 +130,17 @@ export function rolloutCommands<T> (cli: Argv<T>): Argv<T> {
           maxContextTokens: args['max-context-tokens'],
           connectionsPerEnvServer: args['connections-per-env-server'],
           temperature: args.temperature,
+          topP: args['top-p'],
+          topK: args['top-k'],
+          minP: args['min-p'],
+          repetitionPenalty: args['repetition-penalty'],
+          presencePenalty: args['presence-penalty'],
+          frequencyPenalty: args['frequency-penalty'],
+          stop: args.stop,
+          errorPolicy: args['error-policy'],
         }
+        const maxErrorFraction = args['max-error-fraction']
+        if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1)) throw new RolloutConfigError(`--max-error-fraction must be between 0 and 1, got ${maxErrorFraction}`)
         if (args['tool-format'] !== undefined) options.toolFormat = args['tool-format']
         if (args.tokenizer !== undefined) options.tokenizer = args.tokenizer
         const batch = { tasks, groupSize: args['group-size'], seed: args.seed }
@@ -127,8 +158,11 @@ export function rolloutCommands<T> (cli: Argv<T>): Argv<T> {
           stream.end(JSON.stringify({ ...overview, perGroup }, null, 2))
           await once(stream, 'finish')
         }
+        // A batch a trainer cannot use fails loudly, after the summary says why.
+        const failure = batchFailure(summary, maxErrorFraction)
+        if (failure !== undefined) throw new Error(failure)
       } catch (error) {
-        if (error instanceof RolloutConfigError || error instanceof BackendError) throw new Error(error.message)
+        if (error instanceof RolloutConfigError || error instanceof BackendError || error instanceof BatchAbortedError) throw new Error(error.message)
         throw error
       }
     })
@@ -138,17 +172,17 @@ export function rolloutCommands<T> (cli: Argv<T>): Argv<T> {
       .option('out', { type: 'string', describe: 'output file (default: stdout)' }),
     async (args) => {
       const text = await readFile(args.records, 'utf8')
+      const lines = text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as RecordsLine)
+      let rows
+      try {
+        rows = exportRecords(lines.filter((line) => !isDroppedGroup(line)) as never, args.format as ExportFormat)
+      } catch (error) {
+        if (error instanceof RolloutConfigError) throw new Error(error.message)
+        throw error
+      }
       const out = args.out === undefined ? process.stdout : createWriteStream(args.out)
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue
-        const record = JSON.parse(line) as Record<string, unknown>
-        if ('droppedGroup' in record) continue
-        try {
-          if (!out.write(`${JSON.stringify(exportRecord(record as never, args.format as ExportFormat))}\n`)) await once(out, 'drain')
-        } catch (error) {
-          if (error instanceof RolloutConfigError) throw new Error(error.message)
-          throw error
-        }
+      for (const row of rows) {
+        if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain')
       }
       if (out !== process.stdout) {
         out.end()

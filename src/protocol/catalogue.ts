@@ -1,7 +1,7 @@
 // The protocol's catalogues, read from schemas/protocol.schema.json so that code, PROTOCOL.md and
 // tests agree with one source.
 import { envSchema, protocolDefinition, protocolSchema, type Validator } from '../schemas/validate.ts'
-import type { ErrorCode, Op, Operations, Request } from '../schemas/protocol.generated.ts'
+import type { BatchOperation, ErrorCode, Op, Operations, Request } from '../schemas/protocol.generated.ts'
 
 interface ConstEntry { const: string, description: string }
 
@@ -21,6 +21,7 @@ export const errorCatalogue: ReadonlyMap<ErrorCode, string> = new Map(
     .map((entry) => [entry.const as ErrorCode, entry.description]))
 
 export const validateRequest = protocolDefinition<Request>('Request', 'request')
+export const validateBatchOperation = protocolDefinition<BatchOperation>('BatchOperation', 'batch operation')
 
 export type OpParams<O extends Op> = Operations[O]['params']
 export type OpResult<O extends Op> = Operations[O]['result']

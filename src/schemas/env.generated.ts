@@ -1,7 +1,7 @@
 /* Generated from schemas/ by scripts/gen-types.ts. Do not edit; run `npm run gen:types`. */
 
 /**
- * Any JSON value: null, boolean, finite number, string, array or object.
+ * Any JSON value: null, boolean, finite number, string, array or object with string keys, nested. MessagePack bin is not a JsonValue.
  *
  * This interface was referenced by `CodeGymEnvSchemas`'s JSON-Schema
  * via the `definition` "JsonValue".
@@ -284,7 +284,7 @@ export interface ResetInfo {
   tools: ToolDescriptor[]
   taskId?: string
   difficulty?: string
-  seed?: Seed
+  seed: Seed
   step: 0
   maxSteps: number
 }

@@ -87,7 +87,7 @@ export type RuntimeErrorCode =
   | 'env_error'
   | 'sandbox_busy'
 /**
- * Any JSON value: null, boolean, finite number, string, array or object.
+ * Any JSON value: null, boolean, finite number, string, array or object with string keys, nested. MessagePack bin is not a JsonValue.
  */
 export type JsonValue = unknown
 /**
@@ -130,7 +130,7 @@ export type RollbackCode =
 export type ToolName = string
 export type Seed = number
 /**
- * MessagePack: bin. JSON: the same bytes as a base64 string.
+ * Snapshot bytes, opaque to the client. The server sends MessagePack bin on binary frames and a standard base64 string (with padding) on text frames; restore accepts either on a binary frame.
  *
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
  * via the `definition` "SnapshotBytes".
@@ -181,14 +181,14 @@ export interface ErrorObject {
   data?: JsonValue
 }
 /**
- * A message the server sends unasked. draining: the server is shutting down; finish or snapshot sessions and move them to another server before data.deadlineMs.
+ * A message the server sends unasked: it has event and no id. Protocol version 1 defines one event, draining (see DrainingEvent); a server may add others within a version, and a client ignores events it does not know.
  *
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
  * via the `definition` "Event".
  */
 export interface Event {
-  event: 'draining'
-  data?: {}
+  event: string
+  data?: JsonObject
 }
 /**
  * The server's effective limits, sent in the hello result.
@@ -198,15 +198,15 @@ export interface Event {
  */
 export interface Limits {
   /**
-   * Largest frame the server reads; a larger one closes the connection.
+   * Largest frame the server reads; a larger one closes the connection with 1009.
    */
   maxFrameBytes: number
   /**
-   * Requests in flight on one connection (batch operations count one each).
+   * Operations in flight on one connection, a batch counting one per operation; past it too_many_pending.
    */
   maxPendingRequests: number
   /**
-   * Live sessions one connection may own.
+   * Live sessions one client (one resume token, across reconnects) may own; past it too_many_sessions.
    */
   maxSessionsPerConnection: number
   /**
@@ -246,7 +246,7 @@ export interface Limits {
    */
   maxObservationBytes: number
   /**
-   * Largest maxSteps a reset may ask for.
+   * Largest maxSteps a reset may ask for (at most 4096); an env whose default T_max is larger plays at this limit.
    */
   maxSteps: number
   /**
@@ -366,6 +366,9 @@ export interface EnvSummary {
   id: EnvId
   title: string
   category: string
+  /**
+   * The number of tools envs.describe lists (Observe and Done included).
+   */
   tools: number
   difficulties: string[]
   tasks: number
@@ -390,6 +393,8 @@ export interface EnvsDescribeParams {
   env: string
 }
 /**
+ * One env in full. answer is the JSON Schema of the answer submitted with Done; config the JSON Schema of a task config, what reset's options.config must match.
+ *
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
  * via the `definition` "EnvsDescribeResult".
  */
@@ -398,8 +403,12 @@ export interface EnvsDescribeResult {
   title: string
   category: string
   statement: string
+  /**
+   * Every tool the agent may call: the env's own tools, then Observe and Done (the same list as reset's info.tools).
+   */
   tools: ToolDescriptor[]
   answer: JsonObject
+  config: JsonObject
   difficulties: string[]
   tasks: string[]
   maxSteps: number
@@ -581,13 +590,15 @@ export interface BatchOperation {
   params?: JsonObject
 }
 /**
- * Operations run concurrently, except that operations on one session run in the order given. hello and batch cannot be nested.
+ * Operations run concurrently, except that operations on one session run in the order given. hello and batch cannot be nested. Every check of an operation (its shape, op and params) applies to that operation alone.
  *
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
  * via the `definition` "BatchParams".
  */
 export interface BatchParams {
   /**
+   * The operations. Each should be a BatchOperation; one that is not fails alone with invalid_request, like an op it names that is unknown (unknown_op) or whose params do not match (invalid_params).
+   *
    * @minItems 1
    */
   ops: BatchOperation[]
@@ -622,7 +633,7 @@ export interface ResetInfo {
   tools: ToolDescriptor[]
   taskId?: string
   difficulty?: string
-  seed?: Seed
+  seed: Seed
   step: 0
   maxSteps: number
 }
@@ -680,5 +691,17 @@ export interface Operations {
   batch: {
     params: BatchParams
     result: BatchResult
+  }
+}
+/**
+ * The server is shutting down: it takes no new sessions; data.deadlineMs milliseconds after this event it stops reading requests, answers those in flight and closes with 1001. Snapshot the sessions to keep and move them to another server before then.
+ *
+ * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
+ * via the `definition` "DrainingEvent".
+ */
+export interface DrainingEvent {
+  event: 'draining'
+  data: {
+    deadlineMs: number
   }
 }

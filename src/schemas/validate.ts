@@ -12,9 +12,21 @@ const synthSchemaId = 'https://codegym-ts.invalid/schemas/synth.schema.json'
 /** Keywords that only annotate schemas for code generation. */
 const annotationKeywords = ['tsType']
 
+/**
+ * `msgpackType: "bin"` holds for MessagePack bin, which decodes to bytes: JSON Schema has no type
+ * for bytes, and ajv's "object" would accept them (SnapshotBytes, and what JsonValue excludes).
+ */
+const msgpackTypeKeyword = {
+  keyword: 'msgpackType',
+  schemaType: 'string',
+  errors: false,
+  validate: (type: string, value: unknown): boolean => type === 'bin' && value instanceof Uint8Array,
+} as const
+
 function createAjv (): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true })
   for (const keyword of annotationKeywords) ajv.addKeyword(keyword)
+  ajv.addKeyword(msgpackTypeKeyword)
   return ajv
 }
 

@@ -2,9 +2,10 @@
 // schema; results are exactly the op's Result shape.
 import type { Runtime } from '../env/runtime.ts'
 import type { Codec } from '../protocol/codec.ts'
-import { paramsValidators, type OpParams, type OpResult } from '../protocol/catalogue.ts'
-import type { StepResult } from '../schemas/env.generated.ts'
-import type { BatchOperation, Op, SteppedResult } from '../schemas/protocol.generated.ts'
+import { paramsValidators, validateBatchOperation, type OpParams, type OpResult } from '../protocol/catalogue.ts'
+import { CodeGymError } from '../errors.ts'
+import type { ResetOptions, StepResult } from '../schemas/env.generated.ts'
+import type { Op, SteppedResult } from '../schemas/protocol.generated.ts'
 import type { ServerLimits } from './limits.ts'
 import type { ServerMetrics } from './metrics.ts'
 import { ProtocolError, toErrorObject } from './protocol-error.ts'
@@ -56,6 +57,19 @@ async function withSnapshot (session: Session, result: StepResult, snapshot: boo
   return { ...result, snapshot: wireSnapshot((await session.episode.capture()).bytes, codec) }
 }
 
+/**
+ * Reset options held to the server's maxSteps limit: a larger T_max is refused, and an env whose
+ * own default T_max is over the limit plays at the limit.
+ */
+function boundedResetOptions (env: string, options: ResetOptions | undefined, server: ServerState): ResetOptions {
+  const { maxSteps } = server.limits
+  if (options?.maxSteps !== undefined) {
+    if (options.maxSteps > maxSteps) throw new CodeGymError('invalid_reset_options', `maxSteps ${options.maxSteps} is over this server's limit of ${maxSteps}`, { limit: 'maxSteps', maxSteps })
+    return options
+  }
+  return server.runtime.spec(env).defaultMaxSteps > maxSteps ? { ...options, maxSteps } : options ?? {}
+}
+
 function snapshotBytes (snapshot: Uint8Array | string): Uint8Array {
   if (typeof snapshot !== 'string') return snapshot
   return Buffer.from(snapshot, 'base64')
@@ -64,8 +78,9 @@ function snapshotBytes (snapshot: Uint8Array | string): Uint8Array {
 export const handlers: Handlers = {
   'envs.list': async (_params, { server }) => ({
     envs: server.runtime.envIds().map((id) => {
-      const { manifest, tasks } = server.runtime.spec(id)
-      return { id, title: manifest.title, category: manifest.category, tools: manifest.tools.length, difficulties: manifest.difficulties, tasks: tasks.size }
+      // The same list as envs.describe's tools and reset's info.tools: Observe and Done included.
+      const { manifest, tasks, tools } = server.runtime.spec(id)
+      return { id, title: manifest.title, category: manifest.category, tools: tools.length, difficulties: manifest.difficulties, tasks: tasks.size }
     }),
   }),
 
@@ -79,6 +94,7 @@ export const handlers: Handlers = {
       statement: manifest.statement,
       tools: [...spec.tools],
       answer: manifest.answer,
+      config: manifest.config,
       difficulties: manifest.difficulties,
       tasks: [...spec.tasks.keys()],
       maxSteps: spec.defaultMaxSteps,
@@ -90,7 +106,7 @@ export const handlers: Handlers = {
     const { server, owner } = context
     if (sessionId !== undefined) {
       return server.sessions.run(owner, sessionId, async (session) => {
-        const { episode, observation, info } = await server.runtime.reset(env, options ?? {})
+        const { episode, observation, info } = await server.runtime.reset(env, boundedResetOptions(env, options, server))
         session.episode.close()
         session.episode = episode
         session.lastResult = undefined
@@ -100,7 +116,7 @@ export const handlers: Handlers = {
     }
     assertAcceptingSessions(context)
     server.sessions.assertRoomFor(owner)
-    const { episode, observation, info } = await server.runtime.reset(env, options ?? {})
+    const { episode, observation, info } = await server.runtime.reset(env, boundedResetOptions(env, options, server))
     const session = server.sessions.add(owner, episode)
     server.metrics.resets.inc()
     return { session: session.id, observation, info }
@@ -158,12 +174,15 @@ export const handlers: Handlers = {
   },
 }
 
-async function runBatchOperation (operation: BatchOperation, context: RequestContext): Promise<{ result: object } | { error: ReturnType<typeof toErrorObject>['error'] }> {
+async function runBatchOperation (operation: unknown, context: RequestContext): Promise<{ result: object } | { error: ReturnType<typeof toErrorObject>['error'] }> {
   try {
+    // Each operation's shape is checked here, not with the batch's params, so that one malformed
+    // operation fails alone (invalid_request), as an unknown op or bad params do.
+    if (!validateBatchOperation(operation)) throw new ProtocolError('invalid_request', validateBatchOperation.lastError)
     return { result: await dispatch(operation.op, operation.params ?? {}, context, true) }
   } catch (error) {
     const { error: object, internal } = toErrorObject(error)
-    if (internal) context.server.logBug(error, operation.op)
+    if (internal) context.server.logBug(error, validateBatchOperation(operation) ? operation.op : 'batch')
     context.server.metrics.errors.inc({ code: object.code })
     return { error: object }
   }

@@ -8,7 +8,7 @@ export const maxStepsCeiling = (envSchema as { $defs: { ResetOptions: { properti
   .$defs.ResetOptions.properties.maxSteps.maximum
 
 /** Limits of the wire protocol itself (the rest of Limits comes from the sandbox). */
-export type ServerLimits = Omit<Limits, 'callTimeoutMs' | 'maxStateBytes' | 'maxObservationBytes' | 'maxSteps'>
+export type ServerLimits = Omit<Limits, 'callTimeoutMs' | 'maxStateBytes' | 'maxObservationBytes'>
 
 export const defaultServerLimits: Readonly<ServerLimits> = Object.freeze({
   maxFrameBytes: 1024 * 1024,
@@ -30,7 +30,15 @@ export const defaultServerLimits: Readonly<ServerLimits> = Object.freeze({
   helloTimeoutMs: 5000,
   maxSendBufferBytes: 8 * 1024 * 1024,
   maxServerSendBufferBytes: 256 * 1024 * 1024,
+  maxSteps: maxStepsCeiling,
 })
+
+/** Refuses limits a server cannot honour (a T_max ceiling above the schema's bound). */
+export function checkServerLimits (limits: Readonly<ServerLimits>): void {
+  if (!Number.isSafeInteger(limits.maxSteps) || limits.maxSteps < 1 || limits.maxSteps > maxStepsCeiling) {
+    throw new Error(`maxSteps must be a whole number from 1 to ${maxStepsCeiling}; got ${limits.maxSteps}`)
+  }
+}
 
 /** What hello advertises: the protocol limits and the sandbox limits a client runs into. */
 export function advertisedLimits (server: ServerLimits, sandbox: SandboxPoolOptions): Limits {
@@ -39,6 +47,5 @@ export function advertisedLimits (server: ServerLimits, sandbox: SandboxPoolOpti
     callTimeoutMs: sandbox.callTimeoutMs,
     maxStateBytes: sandbox.maxStateBytes,
     maxObservationBytes: sandbox.maxObservationBytes,
-    maxSteps: maxStepsCeiling,
   }
 }

@@ -17,7 +17,7 @@ import { closeCodes } from '../protocol/constants.ts'
 import { Connection, type ConnectionHost } from './connection.ts'
 import { handlers, type ServerState } from './handlers.ts'
 import { answerHttp, type Health, type HttpSources } from './http-routes.ts'
-import { advertisedLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
+import { advertisedLimits, checkServerLimits, defaultServerLimits, type ServerLimits } from './limits.ts'
 import { ServerMetrics } from './metrics.ts'
 import { SessionTable } from './sessions.ts'
 import { ProtocolError } from './protocol-error.ts'
@@ -32,8 +32,17 @@ const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', im
 
 /** How often expired and idle sessions are looked for. */
 const sweepIntervalMs = 1000
-/** How often a draining server checks whether its in-flight requests are done. */
+/** How often a draining server checks whether its in-flight requests are done (and its sessions gone). */
 const drainPollMs = 10
+
+/**
+ * On SIGTERM, how long clients may go on using their sessions: long enough for a cluster client to
+ * snapshot every session and restore it elsewhere (milliseconds each), with room for a busy machine.
+ * The grace ends early once no session is left.
+ */
+export const defaultDrainGraceMs = 10_000
+/** After the grace, how long requests in flight may take before connections close anyway. */
+export const defaultDrainTimeoutMs = 30_000
 
 export interface ServerOptions {
   host?: string
@@ -51,9 +60,12 @@ export interface ServerOptions {
   token?: string | readonly string[]
   /** Keys that sign and verify snapshots, for a runtime the server creates. Default: this process's random key. */
   snapshotKeys?: SnapshotKeys
-  /** Time a drain gives clients to go on using their sessions before it stops reading requests. */
+  /**
+   * Time a drain gives clients to go on using their sessions before it stops reading requests; it
+   * ends early when no session is left. Default defaultDrainGraceMs.
+   */
   drainGraceMs?: number
-  /** Time a drain waits for requests in flight before it closes connections anyway. */
+  /** Time a drain waits for requests in flight before it closes connections anyway. Default defaultDrainTimeoutMs. */
   drainTimeoutMs?: number
   logger?: Logger
   /**
@@ -158,6 +170,7 @@ export class CodeGymServer {
   static async start (options: ServerOptions = {}): Promise<CodeGymServer> {
     // Before anything is started that would need stopping again.
     checkTokens(tokenList(options.token), 'server options')
+    checkServerLimits({ ...defaultServerLimits, ...options.limits })
     const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox }, snapshotKeys: options.snapshotKeys })
     const server = new CodeGymServer(runtime, options.runtime === undefined, options)
     server.#learnStaticResponseSizes()
@@ -233,13 +246,18 @@ export class CodeGymServer {
 
   async #drain (): Promise<void> {
     this.#draining = true
-    const graceMs = this.#options.drainGraceMs ?? 0
-    const timeoutMs = this.#options.drainTimeoutMs ?? 30_000
+    const graceMs = this.#options.drainGraceMs ?? defaultDrainGraceMs
+    const timeoutMs = this.#options.drainTimeoutMs ?? defaultDrainTimeoutMs
     this.logger.info({ connections: this.#connections.size, sessions: this.#sessions.size }, 'draining')
     // The listener stays open until the end: health checks get 503 (a load balancer takes the pod
     // out of rotation), WebSocket upgrades get 503 too (see #onUpgrade).
     for (const connection of this.#connections) connection.sendEvent({ event: 'draining', data: { deadlineMs: graceMs } })
-    if (graceMs > 0) await sleep(graceMs)
+    // A client without a connection cannot come back (upgrades are refused from now on): its sessions go now.
+    for (const [key, entry] of this.#clients) if (entry.connection === undefined) this.#forgetClient(key)
+    // Clients move their sessions elsewhere and close them here: once none is left, waiting longer helps nobody.
+    const graceEnd = performance.now() + graceMs
+    while (this.#sessions.size > 0 && performance.now() < graceEnd) await sleep(Math.min(drainPollMs, graceEnd - performance.now()))
+    this.logger.info({ sessions: this.#sessions.size, graceLeftMs: Math.max(0, Math.round(graceEnd - performance.now())) }, 'drain grace over')
     for (const connection of this.#connections) connection.stopReading()
     const deadline = performance.now() + timeoutMs
     while ([...this.#connections].some((c) => c.pendingOperations > 0) && performance.now() < deadline) await sleep(drainPollMs)

@@ -48,6 +48,8 @@ export class RolloutReferencePolicy implements ReferencePolicy {
         maxRequestRetries: settings.maxRetries,
         retryInitialDelayMs: settings.retryBaseDelayMs,
         maxRolloutsInFlight: settings.concurrency,
+        // Every rollout is counted here, those that failed too: none may be left out with its group.
+        errorPolicy: 'flag',
       })
       for await (const record of run) {
         const count = counts.get(record.taskId)!

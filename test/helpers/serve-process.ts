@@ -18,7 +18,8 @@ export class ServeProcess {
   readonly #watchers = new Set<() => void>()
 
   private constructor (args: string[]) {
-    this.child = spawn(process.execPath, [bin, '--port', '0', '--log-level', 'info', ...args])
+    // A free port unless the args name one.
+    this.child = spawn(process.execPath, [bin, ...(args.includes('--port') ? [] : ['--port', '0']), '--log-level', 'info', ...args])
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
       resolve({ code, signal })
       for (const watcher of this.#watchers) watcher()

@@ -2,7 +2,7 @@
 // comes back, so tests see the wire as a hostile or careless client would. No protocol logic here.
 import { randomBytes } from 'node:crypto'
 import { connect as connectTcp, type Socket } from 'node:net'
-import { pack, unpack } from 'msgpackr'
+import { pack, Unpackr } from 'msgpackr'
 import WebSocket from 'ws'
 
 export interface WireMessage {
@@ -13,6 +13,10 @@ export interface WireMessage {
 }
 
 export interface Closed { code: number, reason: string }
+
+/** msgpackr reads MessagePack int 64 as BigInt unless told otherwise: whole numbers past 2^32 (seeds) are int 64 on the wire. */
+const wideIntegers = new Unpackr({ mapsAsObjects: true, int64AsType: 'number' })
+const unpack = (data: Uint8Array): unknown => wideIntegers.unpack(data)
 
 /** Upper bound on any single wait, so a broken server fails a test instead of hanging it. */
 export const waitLimitMs = 5000

@@ -1,7 +1,7 @@
 // Every limit of the protocol at its bound: what the server answers there, and that it goes on
 // serving everyone else. Each test starts a server with small limits over one shared runtime.
 import { fileURLToPath } from 'node:url'
-import { pack, unpack } from 'msgpackr'
+import { pack, Unpackr } from 'msgpackr'
 import { pino } from 'pino'
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
@@ -9,6 +9,10 @@ import type { ServerLimits } from '../../src/server/limits.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import type { TestContext } from '../helpers/tap.ts'
 import { clientFrame, eventually, openRawSocket, RawClient, readServerFrames } from '../helpers/wire.ts'
+
+/** msgpackr reads MessagePack int 64 as BigInt unless told otherwise: whole numbers past 2^32 (seeds) are int 64 on the wire. */
+const wideIntegers = new Unpackr({ mapsAsObjects: true, int64AsType: 'number' })
+const unpack = (data: Uint8Array): unknown => wideIntegers.unpack(data)
 
 const runtime = await Runtime.create({
   envDirs: [fileURLToPath(new URL('../../envs/', import.meta.url)), fileURLToPath(new URL('../fixtures/envs/hostile/', import.meta.url))],

@@ -15,9 +15,19 @@ export function chatBackend (baseUrl: string, model: string, retry: RetryPolicy)
         messages,
         max_tokens: sampling.maxTokens,
         temperature: sampling.temperature,
+        top_p: sampling.topP,
+        presence_penalty: sampling.presencePenalty,
+        frequency_penalty: sampling.frequencyPenalty,
+        // Beyond OpenAI's fields: vLLM and SGLang read top_k, min_p and repetition_penalty;
+        // llama-server reads top_k, min_p and repeat_penalty. Each ignores the names it lacks.
+        top_k: sampling.topK,
+        min_p: sampling.minP,
+        repetition_penalty: sampling.repetitionPenalty,
+        repeat_penalty: sampling.repetitionPenalty,
         seed: sampling.seed,
         n: 1,
       }
+      if (sampling.stop.length > 0) body.stop = sampling.stop
       if (tools !== undefined && tools.length > 0) body.tools = tools
       const answer = objectAt(await postJson(url, body, retry), url, 'a JSON object')
       if (!Array.isArray(answer.choices) || answer.choices.length === 0) throw malformed(url, 'choices[0]')
@@ -36,7 +46,10 @@ export function chatBackend (baseUrl: string, model: string, retry: RetryPolicy)
 
 function replyMessage (message: Record<string, unknown>, url: string): PolicyReplyMessage {
   const content = typeof message.content === 'string' ? message.content : null
-  if (message.tool_calls === undefined || message.tool_calls === null) return { content }
+  // vLLM, SGLang and llama.cpp name it reasoning_content; newer vLLM also (or only) `reasoning`.
+  const thinking = typeof message.reasoning_content === 'string' ? message.reasoning_content : typeof message.reasoning === 'string' ? message.reasoning : undefined
+  const reasoning = thinking === undefined || thinking === '' ? {} : { reasoning: thinking }
+  if (message.tool_calls === undefined || message.tool_calls === null) return { content, ...reasoning }
   if (!Array.isArray(message.tool_calls)) throw malformed(url, 'a tool_calls array')
   const toolCalls = message.tool_calls.map((entry, index) => {
     const call = objectAt(entry, url, `tool_calls[${index}]`)
@@ -45,5 +58,5 @@ function replyMessage (message: Record<string, unknown>, url: string): PolicyRep
     const args = typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {})
     return { id: typeof call.id === 'string' ? call.id : `call_${index}`, type: 'function' as const, function: { name: typeof fn.name === 'string' ? fn.name : '', arguments: args } }
   })
-  return { content, toolCalls }
+  return { content, ...reasoning, toolCalls }
 }

@@ -1,6 +1,7 @@
 // vLLM's `/v1/completions` with a token-id prompt (vLLM ≥ 0.10): `prompt` is a list of ids,
 // `return_token_ids: true` returns the sampled ids as `choices[0].token_ids`, and `logprobs: 1`
-// returns each sampled token's log-prob as `choices[0].logprobs.token_logprobs`.
+// returns each sampled token's log-prob as `choices[0].logprobs.token_logprobs`. Sampling controls
+// go in vLLM's own field names; a stop string stays in the output, as its tokens were sampled.
 import { postJson, serverRoot, type RetryPolicy } from './http.ts'
 import { malformed, numbersAt, objectAt } from './parse.ts'
 import type { SamplingParams, TokenBackend, TokenGeneration } from './types.ts'
@@ -15,6 +16,13 @@ export function completionsBackend (baseUrl: string, model: string, retry: Retry
         prompt: promptIds,
         max_tokens: sampling.maxTokens,
         temperature: sampling.temperature,
+        top_p: sampling.topP,
+        top_k: sampling.topK,
+        min_p: sampling.minP,
+        repetition_penalty: sampling.repetitionPenalty,
+        presence_penalty: sampling.presencePenalty,
+        frequency_penalty: sampling.frequencyPenalty,
+        ...(sampling.stop.length > 0 ? { stop: sampling.stop, include_stop_str_in_output: true } : {}),
         seed: sampling.seed,
         n: 1,
         logprobs: 1,

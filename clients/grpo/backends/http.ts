@@ -5,6 +5,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BackendError } from '../errors.ts'
+import { answerFault, errorMessage } from './faults.ts'
 
 // node:http with keep-alive rather than fetch: with 4,096 requests in flight, fetch took 1.5 to 2
 // times the client CPU per request here. Sockets stay open between a rollout's turns.
@@ -51,18 +52,13 @@ export interface RetryPolicy {
   retryInitialDelayMs: number
 }
 
-/** Statuses a later attempt may get past: overload, a gateway in between, a restarting server. */
-function isRetryableStatus (status: number): boolean {
-  return status === 408 || status === 429 || status >= 500
-}
-
 export async function postJson (url: string, body: unknown, policy: RetryPolicy): Promise<unknown> {
   const payload = JSON.stringify(body)
   let target: URL
   try {
     target = new URL(url)
   } catch {
-    throw new BackendError(`${url} is not a URL`, { url, attempts: 0 })
+    throw new BackendError(`${url} is not a URL`, { url, attempts: 0, fault: 'protocol' })
   }
   let lastError = ''
   let lastStatus: number | undefined
@@ -81,16 +77,18 @@ export async function postJson (url: string, body: unknown, policy: RetryPolicy)
       try {
         return JSON.parse(answer.text) as unknown
       } catch {
-        throw new BackendError(`${url} answered ${answer.status} with a body that is not JSON: ${answer.text.slice(0, 200)}`, { url, status: answer.status, attempts: attempt })
+        throw new BackendError(`${url} answered ${answer.status} with a body that is not JSON: ${answer.text.slice(0, 200)}`, { url, status: answer.status, attempts: attempt, fault: 'protocol' })
       }
     }
     lastStatus = answer.status
     lastError = `HTTP ${answer.status}: ${answer.text.slice(0, 300)}`
-    if (!isRetryableStatus(answer.status)) {
-      throw new BackendError(`${url} refused the request (${lastError})`, { url, status: answer.status, attempts: attempt })
-    }
+    // Only a transport fault may go away on a second try; the others say the same thing again.
+    const fault = answerFault(answer.status, answer.text)
+    if (fault === 'context_overflow') throw new BackendError(`${url} has no room for the request in its context: ${errorMessage(answer.text).slice(0, 300)}`, { url, status: answer.status, attempts: attempt, fault })
+    if (fault === 'model_output') throw new BackendError(errorMessage(answer.text).slice(0, 1000), { url, status: answer.status, attempts: attempt, fault })
+    if (fault === 'protocol') throw new BackendError(`${url} refused the request (${lastError})`, { url, status: answer.status, attempts: attempt, fault })
   }
-  throw new BackendError(`${url} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${lastError}`, { url, status: lastStatus, attempts })
+  throw new BackendError(`${url} failed ${attempts} time${attempts === 1 ? '' : 's'}; last: ${lastError}`, { url, status: lastStatus, attempts, fault: 'transport' })
 }
 
 /** A base URL as users give it (with or without a trailing /v1 or /) without those tails. */

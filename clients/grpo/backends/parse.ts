@@ -3,7 +3,7 @@
 import { BackendError } from '../errors.ts'
 
 export function malformed (url: string, what: string): BackendError {
-  return new BackendError(`${url} answered without ${what}`, { url, attempts: 1 })
+  return new BackendError(`${url} answered without ${what}`, { url, attempts: 1, fault: 'protocol' })
 }
 
 export function objectAt (value: unknown, url: string, what: string): Record<string, unknown> {

@@ -1,6 +1,7 @@
 // SGLang's native `/generate`: `input_ids` in, `output_ids` out; `return_logprob: true` adds
 // `meta_info.output_token_logprobs` as [logprob, token_id, text] triples, and
-// `meta_info.finish_reason.type` says 'stop' or 'length'.
+// `meta_info.finish_reason.type` says 'stop' or 'length'. Sampling controls go in `sampling_params`
+// under SGLang's names; `no_stop_trim` keeps a matched stop string in the output.
 import { postJson, serverRoot, type RetryPolicy } from './http.ts'
 import { malformed, numbersAt, objectAt } from './parse.ts'
 import type { SamplingParams, TokenBackend, TokenGeneration } from './types.ts'
@@ -15,6 +16,13 @@ export function sglangBackend (baseUrl: string, retry: RetryPolicy): TokenBacken
         sampling_params: {
           max_new_tokens: sampling.maxTokens,
           temperature: sampling.temperature,
+          top_p: sampling.topP,
+          top_k: sampling.topK,
+          min_p: sampling.minP,
+          repetition_penalty: sampling.repetitionPenalty,
+          presence_penalty: sampling.presencePenalty,
+          frequency_penalty: sampling.frequencyPenalty,
+          ...(sampling.stop.length > 0 ? { stop: sampling.stop, no_stop_trim: true } : {}),
           stop_token_ids: stopTokenIds,
           sampling_seed: sampling.seed,
           skip_special_tokens: false,

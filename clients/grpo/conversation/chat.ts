@@ -32,8 +32,15 @@ export class ChatConversation {
     }
   }
 
+  /**
+   * The policy's reply as the backend returned it. A reasoning model's thinking goes back as
+   * `reasoning_content`, the input field llama.cpp's server reads into the chat template's
+   * `message.reasoning_content`; the template decides which turns keep it (Qwen3 keeps the thinking
+   * of the turns since the last user message).
+   */
   appendReply (reply: PolicyReplyMessage): void {
     const message: ChatApiMessage = { role: 'assistant', content: reply.content }
+    if (reply.reasoning !== undefined) message.reasoning_content = reply.reasoning
     if (reply.toolCalls !== undefined && reply.toolCalls.length > 0) {
       message.tool_calls = reply.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } }))
     }

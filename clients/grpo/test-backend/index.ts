@@ -9,7 +9,7 @@ import { segmentCodec } from './segment-cache.ts'
 import { BackendServer } from './server.ts'
 import type { TestBackend, TestBackendOptions } from './types.ts'
 
-export type { CallFormat, TestBackend, TestBackendOptions, TestBackendStats, TestPolicy, TestPolicyInput, TestPolicyTool, TestReply } from './types.ts'
+export type { CallFormat, ChatServer, TestSampling, TestBackend, TestBackendOptions, TestBackendStats, TestPolicy, TestPolicyInput, TestPolicyTool, TestReply } from './types.ts'
 export { malformedCallReplies, scriptedPolicy, seededPolicy, type SeededPolicyOptions } from './policies.ts'
 export { testBackendDefaults } from './defaults.ts'
 
@@ -25,6 +25,8 @@ export async function startTestBackend (options: TestBackendOptions = {}): Promi
   }
   const callFormat = options.callFormat ?? 'openai'
   if (!callFormats.has(callFormat)) throw new RangeError(`startTestBackend: callFormat must be openai, hermes or paper, not ${String(callFormat)}`)
+  const chatServer = options.chatServer ?? 'vllm'
+  if (chatServer !== 'vllm' && chatServer !== 'llama.cpp') throw new RangeError(`startTestBackend: chatServer must be vllm or llama.cpp, not ${String(chatServer)}`)
   const tokenizer = options.tokenizer ?? await loadChatTokenizer()
   const knownIds = new Set<number>()
   const server = new BackendServer({
@@ -40,6 +42,7 @@ export async function startTestBackend (options: TestBackendOptions = {}): Promi
     requestContext: {
       tokenizer,
       callFormat,
+      chatServer,
       maxContextTokens: settings.maxContextTokens,
       completionsMaxTokens: settings.completionsMaxTokens,
       generateMaxNewTokens: settings.generateMaxNewTokens,

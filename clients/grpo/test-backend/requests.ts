@@ -2,10 +2,10 @@
 // follow OpenAI's Chat Completions and Completions APIs with vLLM's extensions
 // (`return_token_ids`, `stop_token_ids`, token-id prompts) and SGLang's native /generate.
 import type { ChatTokenizer, TemplateMessage } from '../tokenizer.ts'
-import { badRequest } from './errors.ts'
+import { badRequest, contextOverflow } from './errors.ts'
 import { assistantTurns, toolEntry, toolsFromPrompt } from './prompt-reading.ts'
 import type { SegmentCodec } from './segment-cache.ts'
-import type { CallFormat, TestPolicyInput, TestPolicyTool } from './types.ts'
+import type { CallFormat, ChatServer, TestPolicyInput, TestPolicyTool, TestSampling } from './types.ts'
 
 export type Endpoint = TestPolicyInput['endpoint']
 
@@ -25,6 +25,8 @@ export interface GenerationRequest extends TestPolicyInput {
 export interface RequestContext {
   tokenizer: ChatTokenizer
   callFormat: CallFormat
+  /** Whose chat endpoint to imitate where servers differ: context overflow, unparseable calls. */
+  chatServer: ChatServer
   maxContextTokens: number
   completionsMaxTokens: number
   generateMaxNewTokens: number
@@ -90,7 +92,11 @@ function parseChat (body: Body, context: RequestContext): GenerationRequest {
     tools: tools.length > 0 ? tools : toolsFromPrompt(promptText),
     turn: templateMessages.filter((message) => message.role === 'assistant').length,
     ...sampling(body, ''),
-    maxTokens: contextBudget(promptIds.length, maxTokens, context, 'messages'),
+    sampling: samplingControls(body, '', context.chatServer === 'llama.cpp' ? 'repeat_penalty' : 'repetition_penalty'),
+    maxTokens: context.chatServer === 'llama.cpp'
+      // llama-server refuses only a prompt that does not fit; a completion stops where the context ends.
+      ? llamaCppBudget(promptIds.length, maxTokens, context)
+      : contextBudget(promptIds.length, maxTokens, context, 'messages'),
     stopTokenIds: tokenIds(body, 'stop_token_ids', context, true) ?? [],
     logprobs,
     returnTokenIds: optionalBoolean(body, 'return_token_ids') ?? false,
@@ -101,7 +107,7 @@ function parseChat (body: Body, context: RequestContext): GenerationRequest {
 /** One Chat Completions message as the chat template takes it: arguments parsed, content a string. */
 function chatMessage (message: unknown, path: string): TemplateMessage {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) throw badRequest(`${path} must be an object`, path)
-  const { role, content, tool_calls: toolCalls, tool_call_id: toolCallId } = message as Body
+  const { role, content, tool_calls: toolCalls, tool_call_id: toolCallId, reasoning_content: reasoning } = message as Body
   if (typeof role !== 'string' || !roles.has(role)) throw badRequest(`${path}.role must be one of system, user, assistant, tool`, `${path}.role`)
   const result: TemplateMessage = { role: role as TemplateMessage['role'], content: messageText(content, `${path}.content`) }
   if (toolCalls !== undefined && toolCalls !== null) {
@@ -115,6 +121,11 @@ function chatMessage (message: unknown, path: string): TemplateMessage {
       // writes the call as the model wrote it.
       return { type: 'function' as const, function: { name: fn.name, arguments: parsedArguments(fn.arguments) } }
     })
+  }
+  if (reasoning !== undefined && reasoning !== null) {
+    if (role !== 'assistant' || typeof reasoning !== 'string') throw badRequest(`${path}.reasoning_content must be a string on an assistant message`, `${path}.reasoning_content`)
+    // As vLLM, SGLang and llama.cpp hand it on: the template decides where the thinking goes.
+    result.reasoning_content = reasoning
   }
   if (toolCallId !== undefined) {
     if (typeof toolCallId !== 'string') throw badRequest(`${path}.tool_call_id must be a string`, `${path}.tool_call_id`)
@@ -161,6 +172,7 @@ function parseCompletions (body: Body, context: RequestContext): GenerationReque
     tools: toolsFromPrompt(promptText),
     turn: assistantTurns(promptText),
     ...sampling(body, ''),
+    sampling: samplingControls(body, '', 'repetition_penalty'),
     maxTokens: contextBudget(promptIds.length, maxTokens, context, 'prompt'),
     stopTokenIds: tokenIds(body, 'stop_token_ids', context, true) ?? [],
     logprobs: logprobs !== undefined,
@@ -180,7 +192,7 @@ function parseGenerate (body: Body, context: RequestContext): GenerationRequest 
   if (typeof params !== 'object' || params === null || Array.isArray(params)) throw badRequest('sampling_params must be an object', 'sampling_params')
   const samplingParams = params as Body
   const requested = optionalInteger(samplingParams, 'max_new_tokens', 1, Number.MAX_SAFE_INTEGER, 'sampling_params.') ?? context.generateMaxNewTokens
-  if (promptIds.length >= context.maxContextTokens) throw contextError(promptIds.length, requested, context, 'prompt')
+  if (promptIds.length >= context.maxContextTokens) throw contextOverflow('sglang', promptIds.length, requested, context.maxContextTokens, 'prompt')
   return {
     endpoint: 'generate',
     promptIds,
@@ -188,6 +200,7 @@ function parseGenerate (body: Body, context: RequestContext): GenerationRequest 
     tools: toolsFromPrompt(promptText),
     turn: assistantTurns(promptText),
     ...sampling(samplingParams, 'sampling_params.', 'sampling_seed'),
+    sampling: samplingControls(samplingParams, 'sampling_params.', 'repetition_penalty'),
     // SGLang shortens max_new_tokens to what the context has left rather than refusing.
     maxTokens: Math.min(requested, context.maxContextTokens - promptIds.length),
     stopTokenIds: tokenIds(samplingParams, 'stop_token_ids', context, true, 'sampling_params.') ?? [],
@@ -235,15 +248,39 @@ function sampling (body: Body, prefix: string, seedName = 'seed'): { seed: numbe
 /** The completion budget; like vLLM, a prompt plus an explicit max_tokens beyond the context is refused. */
 function contextBudget (promptTokens: number, maxTokens: number | undefined, context: RequestContext, part: string): number {
   if (promptTokens >= context.maxContextTokens || (maxTokens !== undefined && promptTokens + maxTokens > context.maxContextTokens)) {
-    throw contextError(promptTokens, maxTokens ?? 0, context, part)
+    throw contextOverflow('vllm', promptTokens, maxTokens ?? 0, context.maxContextTokens, part)
   }
   return maxTokens ?? context.maxContextTokens - promptTokens
 }
 
-function contextError (promptTokens: number, maxTokens: number, context: RequestContext, part: string) {
-  return badRequest(`This model's maximum context length is ${context.maxContextTokens} tokens. However, you requested ` +
-    `${promptTokens + maxTokens} tokens (${promptTokens} in the ${part}, ${maxTokens} in the completion). ` +
-    `Please reduce the length of the ${part} or completion.`, part)
+function llamaCppBudget (promptTokens: number, maxTokens: number | undefined, context: RequestContext): number {
+  if (promptTokens >= context.maxContextTokens) throw contextOverflow('llama.cpp', promptTokens, maxTokens ?? 0, context.maxContextTokens, 'messages')
+  return Math.min(maxTokens ?? Number.MAX_SAFE_INTEGER, context.maxContextTokens - promptTokens)
+}
+
+/** The sampling controls a request carries under the endpoint's own names, checked; absent ones are undefined. */
+function samplingControls (body: Body, prefix: string, repetitionName: string): TestSampling {
+  const number = (name: string, min: number, max: number): number | undefined => {
+    const value = body[name]
+    if (value === undefined || value === null) return undefined
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw badRequest(`${prefix}${name} must be a number from ${min} to ${max}`, prefix + name)
+    return value
+  }
+  const stop = body.stop
+  let stops: string[] | undefined
+  if (typeof stop === 'string') stops = [stop]
+  else if (Array.isArray(stop) && stop.every((entry) => typeof entry === 'string')) stops = stop as string[]
+  else if (stop !== undefined && stop !== null) throw badRequest(`${prefix}stop must be a string or a list of strings`, prefix + 'stop')
+  const controls: TestSampling = {}
+  const set = <K extends keyof TestSampling>(key: K, value: TestSampling[K] | undefined): void => { if (value !== undefined) controls[key] = value }
+  set('topP', number('top_p', 0, 1))
+  set('topK', number('top_k', -1, Number.MAX_SAFE_INTEGER))
+  set('minP', number('min_p', 0, 1))
+  set('repetitionPenalty', number(repetitionName, 0, Number.MAX_SAFE_INTEGER))
+  set('presencePenalty', number('presence_penalty', -2, 2))
+  set('frequencyPenalty', number('frequency_penalty', -2, 2))
+  set('stop', stops)
+  return controls
 }
 
 function optionalString (body: Body, name: string): string | undefined {

@@ -26,11 +26,14 @@ const created = (): number => Math.floor(Date.now() / 1000)
 
 function chatBody (request: GenerationRequest, completion: Completion, context: ResponseContext): object {
   const tokens = completion.ids.map((id) => context.tokenizer.decode([id]))
+  // A reasoning reply's thinking goes in reasoning_content, as a server with a reasoning parser answers.
+  const thinking = completion.reasoning === undefined ? {} : { reasoning_content: completion.reasoning.thinking }
   const message = completion.toolCall === undefined
-    ? { role: 'assistant', content: completion.text }
+    ? { role: 'assistant', content: completion.reasoning?.content ?? completion.text, ...thinking }
     : {
         role: 'assistant',
         content: null,
+        ...thinking,
         tool_calls: [{ id: completion.toolCall.id, type: 'function', function: { name: completion.toolCall.name, arguments: completion.toolCall.arguments } }],
       }
   return {
@@ -91,7 +94,7 @@ function completionsBody (request: GenerationRequest, completion: Completion, co
 function generateBody (request: GenerationRequest, completion: Completion, context: ResponseContext): object {
   const finishReason = completion.finishReason === 'length'
     ? { type: 'length', length: completion.ids.length }
-    : { type: 'stop', matched: completion.ids.at(-1)! }
+    : { type: 'stop', matched: completion.stopReason ?? completion.ids.at(-1)! }
   return {
     text: completion.text,
     output_ids: completion.ids,

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import type { ChatTokenizer } from '../tokenizer.ts'
 import { testBackendDefaults } from './defaults.ts'
 import { errorBody, HttpError } from './errors.ts'
-import { complete, unwrapDelays } from './generation.ts'
+import { complete, unparseableCall, unwrapDelays } from './generation.ts'
 import { parseBody, type Endpoint, type RequestContext } from './requests.ts'
 import { responseBody } from './responses.ts'
 import type { CallFormat, TestBackendStats, TestPolicy } from './types.ts'
@@ -144,12 +144,18 @@ export class BackendServer {
       turn: parsed.turn,
       seed: parsed.seed,
       temperature: parsed.temperature,
+      sampling: parsed.sampling,
     }))
     if (reply.kind === 'hang') return // answered by nobody: the client gives up, or close() ends it
     if (reply.kind === 'http_error') {
       if (await this.#wait(this.#settings.latencyMs + delayMs, response)) {
         this.#send(response, new HttpError(reply.status, reply.message ?? `scripted error ${reply.status}`))
       }
+      return
+    }
+    const unreadable = unparseableCall(parsed, reply, this.#settings.requestContext.chatServer)
+    if (unreadable !== undefined) {
+      if (await this.#wait(this.#settings.latencyMs + delayMs, response)) this.#send(response, unreadable)
       return
     }
     const completion = complete(parsed, reply, this.#settings.tokenizer, this.#settings.callFormat)

@@ -4,6 +4,26 @@ import type { ChatTokenizer } from '../tokenizer.ts'
 
 export type CallFormat = 'openai' | 'hermes' | 'paper'
 
+/**
+ * Whose /v1/chat/completions to imitate where servers differ. 'vllm': a prompt plus max_tokens over
+ * the context is refused with vLLM's 400; a call that does not parse comes back as content.
+ * 'llama.cpp': only a prompt over the context is refused (400 `exceed_context_size_error`), a
+ * completion stops where the context ends; a Hermes call that does not parse, with tools offered,
+ * is answered 500 "Failed to parse input ..." as llama-server does; `repeat_penalty` is its name.
+ */
+export type ChatServer = 'vllm' | 'llama.cpp'
+
+/** The sampling controls a request carried (each endpoint's own field names), as a policy sees them. */
+export interface TestSampling {
+  topP?: number
+  topK?: number
+  minP?: number
+  repetitionPenalty?: number
+  presencePenalty?: number
+  frequencyPenalty?: number
+  stop?: string[]
+}
+
 export interface TestBackendOptions {
   /** TCP port; 0 (the default) picks a free one. */
   port?: number
@@ -26,6 +46,8 @@ export interface TestBackendOptions {
   model?: string
   /** Longest prompt plus completion, in tokens (default 32,768). */
   maxContextTokens?: number
+  /** Whose chat endpoint to imitate where servers differ (default 'vllm'). */
+  chatServer?: ChatServer
   /** Largest request body, in bytes (default 16 MiB); a larger one gets 413. */
   maxRequestBytes?: number
 }
@@ -48,11 +70,18 @@ export interface TestPolicyInput {
   seed: number
   /** The request's sampling temperature (default 1); 0 is greedy, so the built-in policy then ignores the seed. */
   temperature: number
+  /** The other sampling controls the request carried (absent: not sent). */
+  sampling: TestSampling
 }
 
+/**
+ * A reply. `reasoning` makes it a reasoning model's: the sampled text starts with
+ * `<think>\n{reasoning}\n</think>\n\n`; chat answers carry it as `message.reasoning_content`
+ * (as a server with a reasoning parser does) and the content without it.
+ */
 export type TestReply =
-  | { kind: 'call', name: string, arguments: Record<string, unknown> }
-  | { kind: 'text', text: string }
+  | { kind: 'call', name: string, arguments: Record<string, unknown>, reasoning?: string }
+  | { kind: 'text', text: string, reasoning?: string }
   | { kind: 'length', text: string }
   | { kind: 'http_error', status: number, message?: string }
   | { kind: 'hang' }

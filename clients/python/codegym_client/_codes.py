@@ -57,12 +57,12 @@ class UnauthorizedError(CodeGymError):
 
 
 class DuplicateRequestIdError(CodeGymError):
-    "A request with this id is still in flight on this connection. The first request is unaffected."
+    "A request with this id is still in flight on this connection; this one was not run. This error is sent at once, before the first request's own response, which follows normally."
     code = 'duplicate_request_id'
 
 
 class TooManyPendingError(CodeGymError):
-    "The connection has maxPendingRequests requests in flight; this one was not run. Retry after responses arrive."
+    "Running this request would put more than maxPendingRequests operations in flight on the connection (a batch counts as its number of operations); it was not run. Retry after responses arrive."
     code = 'too_many_pending'
 
 
@@ -77,17 +77,17 @@ class TooManyConnectionsError(CodeGymError):
 
 
 class FrameTooLargeError(CodeGymError):
-    "A frame was over maxFrameBytes: the connection closes with 1009, as the frame cannot be read. Over WebSocket the close comes first and no response is sent; transports that deliver the frame get this response before the close."
+    "A frame was over maxFrameBytes: it cannot be read, and the server closes the connection with 1009. The server may send this error (id null) before the close; over WebSocket the close usually comes without it, and a client must not depend on receiving it."
     code = 'frame_too_large'
 
 
 class UnknownSessionError(CodeGymError):
-    "No session with that id belongs to this connection (it never existed, was closed, expired, or belongs to another connection)."
+    "No session with that id belongs to this client (a client is one resume token, across reconnects): it never existed, was closed, expired, or belongs to another client."
     code = 'unknown_session'
 
 
 class TooManySessionsError(CodeGymError):
-    "The connection has maxSessionsPerConnection sessions, or the server maxSessions."
+    "The client holds maxSessionsPerConnection sessions, or the server maxSessions. Close sessions, or retry later."
     code = 'too_many_sessions'
 
 
@@ -122,7 +122,7 @@ class UnknownTaskError(CodeGymError):
 
 
 class InvalidResetOptionsError(CodeGymError):
-    "The reset options, the config or the difficulty do not match what the env accepts."
+    "The reset options, the config or the difficulty do not match what the env accepts, maxSteps is over the server's limit, or the task they choose is over the server's limits (its first observation over maxObservationBytes or its state over maxStateBytes; data.reason names the rollback code)."
     code = 'invalid_reset_options'
 
 
@@ -132,7 +132,7 @@ class InvalidSnapshotError(CodeGymError):
 
 
 class EpisodeEndedError(CodeGymError):
-    "The episode is terminated or truncated: only observe, snapshot, fork and close remain."
+    "The episode is terminated or truncated: only observe, snapshot, fork, close and reset with session remain."
     code = 'episode_ended'
 
 
@@ -147,7 +147,7 @@ class StepMismatchError(CodeGymError):
 
 
 class EnvError(CodeGymError):
-    "The env's own code failed outside a tool call (generate, reset, answer): the env is faulty."
+    "The env's own code failed outside a tool call (generate, reset, answer, observe): the env is faulty, and retrying the same request fails the same way. A task over the server's limits is invalid_reset_options instead."
     code = 'env_error'
 
 

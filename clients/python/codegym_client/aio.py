@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Union
@@ -18,7 +20,8 @@ import websockets
 
 from . import codec as codecs
 from ._codes import PROTOCOL_VERSIONS
-from .errors import CodeGymError, ConnectionClosedError, RequestTimeoutError, error_from_wire
+from .errors import (CodeGymClientError, CodeGymError, ConnectError, ConnectionClosedError, RequestTooLargeError, InvalidArgumentError,
+                     RequestTimeoutError, UnencodableValueError, error_from_wire)
 
 #: The upgrade request header that repeats the resume token (PROTOCOL.md, "Client identity and resume").
 RESUME_HEADER = "codegym-resume"
@@ -34,9 +37,10 @@ CLOSE_CODES = {
     "normal": 1000, "going_away": 1001, "policy_violation": 1008, "message_too_big": 1009,
     "unauthorized": 4001, "unsupported_version": 4002, "resumed_elsewhere": 4003, "hello_timeout": 4004,
 }
-#: Closes after which reconnecting cannot help.
-_FINAL_CLOSE_CODES = frozenset({CLOSE_CODES["unauthorized"], CLOSE_CODES["unsupported_version"],
-                                CLOSE_CODES["resumed_elsewhere"], CLOSE_CODES["going_away"]})
+#: Closes after which reconnecting cannot help. Every other close (1001 drain, 1006, 1011, 1012,
+#: 1013, …) makes the client reconnect and resume, as the TypeScript client does.
+FINAL_CLOSE_CODES = frozenset({CLOSE_CODES["unauthorized"], CLOSE_CODES["unsupported_version"],
+                               CLOSE_CODES["resumed_elsewhere"]})
 #: Ops whose repetition changes nothing: sent again after a reconnect.
 _IDEMPOTENT_OPS = frozenset({"envs.list", "envs.describe", "observe", "snapshot"})
 _STEP_OPS = frozenset({"step", "done"})
@@ -47,13 +51,29 @@ DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
 
 
 class ReconnectPolicy(NamedTuple):
-    """How the client reconnects after a drop."""
-    #: Connection attempts after a drop before the client gives up.
-    attempts: int = 5
+    """How the client reconnects after a drop: the first attempt at once, then after a wait that
+    starts at ``initial_delay`` and doubles up to ``max_delay``, each wait shortened by a random
+    fraction of up to ``jitter`` (so that many clients dropped together do not return together).
+    It gives up once the server's announced ``resumeTtlMs`` (from hello) has passed since the drop,
+    since the sessions are gone then (``give_up_after`` in seconds overrides it), or after
+    ``attempts`` attempts when that is set."""
+    #: At most this many attempts; None: as many as fit in the resume time.
+    attempts: Optional[int] = None
     #: Wait before the second attempt in seconds (the first is immediate); doubles each time.
     initial_delay: float = 0.1
     #: Longest wait between attempts, in seconds.
     max_delay: float = 5.0
+    #: Each wait is shortened by a random fraction in [0, jitter).
+    jitter: float = 0.5
+    #: Seconds after the drop to give up; None: the server's resumeTtlMs.
+    give_up_after: Optional[float] = None
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        """The wait before attempt ``attempt`` (1-based; the first is immediate), in seconds."""
+        if attempt <= 1:
+            return 0.0
+        base = min(self.max_delay, self.initial_delay * 2 ** (attempt - 2))
+        return base * (1.0 - self.jitter * rng())
 
 
 class Snapshot(NamedTuple):
@@ -68,6 +88,8 @@ class _Pending:
     op: str
     params: Dict[str, Any]
     future: "asyncio.Future[Any]"
+    #: The encoded message, made before the request is registered (sent again as it is after a drop).
+    frame: Union[bytes, str]
     transform: Optional[Callable[[Any], Any]] = None
     timer: Optional[asyncio.TimerHandle] = None
     #: Written to a connection (which may since have dropped).
@@ -168,7 +190,7 @@ class AsyncCodeGymClient:
                  max_frame_bytes: Optional[int] = DEFAULT_MAX_FRAME_BYTES, versions: Sequence[int] = PROTOCOL_VERSIONS,
                  resume_token: Optional[str] = None):
         if codec not in codecs.CODECS:
-            raise ValueError(f"unknown codec {codec!r}; use one of {codecs.CODECS}")
+            raise InvalidArgumentError(f"unknown codec {codec!r}; use one of {codecs.CODECS}")
         self.url = url
         self.codec = codec
         self._token = token
@@ -244,6 +266,11 @@ class AsyncCodeGymClient:
         return self._state == "open"
 
     @property
+    def is_closed(self) -> bool:
+        """Closed for good: by ``close()``, a final close code, or reconnecting gave up."""
+        return self._state == "closed"
+
+    @property
     def pending_requests(self) -> int:
         """Requests sent or queued and not yet answered."""
         return len(self._pending)
@@ -278,8 +305,19 @@ class AsyncCodeGymClient:
             future.set_exception(ConnectionClosedError("the client is closed", op=op, applied=False))
             return future
         step_sessions: List[str] = []
+        request_id = next(self._ids)
         prepared = self._with_expected_steps(op, dict(params or {}), step_sessions)
-        pending = _Pending(next(self._ids), op, prepared, future, transform, step_sessions=step_sessions)
+        try:
+            frame = self._encode(request_id, op, prepared)
+        except CodeGymClientError as error:
+            # Nothing is registered or sent: the session's step count is as it was.
+            for session in step_sessions:
+                tracked = self._sessions.get(session)
+                if tracked is not None:
+                    tracked.in_flight = max(0, tracked.in_flight - 1)
+            future.set_exception(error)
+            return future
+        pending = _Pending(request_id, op, prepared, future, frame, transform, step_sessions=step_sessions)
         seconds = self._request_timeout if timeout is None else timeout
         if seconds:
             pending.timer = loop.call_later(seconds, self._time_out, pending, seconds)
@@ -394,10 +432,23 @@ class AsyncCodeGymClient:
         step_sessions.append(session)
         return params
 
+    def _encode(self, request_id: int, op: str, params: Dict[str, Any]) -> Union[bytes, str]:
+        """The request's frame, or UnencodableValueError / RequestTooLargeError: a frame the server
+        cannot read gets no answer this client could match, so such a request is never made."""
+        try:
+            frame = codecs.encode({"id": request_id, "op": op, "params": params}, self.codec)
+        except UnencodableValueError as error:
+            raise UnencodableValueError(error.reason, path=error.path, op=op) from None
+        limit = (self._hello or {}).get("limits", {}).get("maxFrameBytes")
+        size = len(frame) if isinstance(frame, bytes) else len(frame.encode("utf-8"))
+        if isinstance(limit, int) and size > limit:
+            raise RequestTooLargeError(op, size, limit)
+        return frame
+
     def _write(self, pending: _Pending) -> None:
         pending.sent = True
         if self._conn is not None:
-            self._conn.send(codecs.encode({"id": pending.id, "op": pending.op, "params": pending.params}, self.codec))
+            self._conn.send(pending.frame)
 
     def _time_out(self, pending: _Pending, seconds: float) -> None:
         if pending.id not in self._pending:
@@ -472,8 +523,13 @@ class AsyncCodeGymClient:
         # hands the connection to the worker process that holds the client's sessions.
         token = self._hello["resumeToken"] if self._hello else self._initial_resume
         headers = {} if token is None else {RESUME_HEADER: token}
-        ws = await websockets.connect(self.url, compression=None, open_timeout=self._open_timeout,
-                                      max_size=self._max_frame_bytes, **{_HEADERS_ARGUMENT: headers})
+        try:
+            ws = await websockets.connect(self.url, compression=None, open_timeout=self._open_timeout,
+                                          max_size=self._max_frame_bytes, **{_HEADERS_ARGUMENT: headers})
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - refused, unreachable, bad URL, TLS, handshake: one typed error
+            raise ConnectError(self.url, error) from error
         # Looked up per frame, not bound once, so a subclass or a test may wrap _on_frame.
         conn = _Connection(ws, lambda c, frame: self._on_frame(c, frame),
                            lambda c, code, reason: self._on_transport_closed(c, code, reason))
@@ -486,9 +542,12 @@ class AsyncCodeGymClient:
 
         def hello(params: Dict[str, Any]) -> "asyncio.Future[Any]":
             future: "asyncio.Future[Any]" = loop.create_future()
-            pending = _Pending(next(self._ids), "hello", params, future)
-            if self._request_timeout:
-                pending.timer = loop.call_later(self._request_timeout, self._time_out, pending, self._request_timeout)
+            request_id = next(self._ids)
+            pending = _Pending(request_id, "hello", params, future, self._encode(request_id, "hello", params))
+            # Never unbounded, even with request_timeout None: a server that accepts the socket and
+            # never says hello would otherwise hold a reconnect past the resume time.
+            seconds = self._request_timeout or self._open_timeout
+            pending.timer = loop.call_later(seconds, self._time_out, pending, seconds)
             self._pending[pending.id] = pending
             self._write(pending)
             return future
@@ -570,17 +629,30 @@ class AsyncCodeGymClient:
         except RuntimeError:  # the loop is gone (shut down with the client still open)
             self._state = "closed"
             return
-        if self._reconnect is None or code in _FINAL_CLOSE_CODES:
+        if self._reconnect is None or code in FINAL_CLOSE_CODES:
             asyncio.ensure_future(self._finish(code, reason))
             return
         self._state = "reconnecting"
         self._emit("disconnect", code, reason)
         self._reconnect_task = asyncio.ensure_future(self._reconnect_loop(self._reconnect, code, reason))
 
+    def _give_up_after(self, policy: ReconnectPolicy) -> float:
+        """Seconds after a drop that reconnecting may go on: the server keeps the sessions that long."""
+        if policy.give_up_after is not None:
+            return policy.give_up_after
+        ttl_ms = (self._hello or {}).get("limits", {}).get("resumeTtlMs")
+        return ttl_ms / 1000.0 if isinstance(ttl_ms, (int, float)) and not isinstance(ttl_ms, bool) else 0.0
+
     async def _reconnect_loop(self, policy: ReconnectPolicy, code: int, reason: str) -> None:
-        for attempt in range(1, policy.attempts + 1):
+        deadline = time.monotonic() + self._give_up_after(policy)
+        attempt = 0
+        while policy.attempts is None or attempt < policy.attempts:
+            attempt += 1
             if attempt > 1:
-                await asyncio.sleep(min(policy.max_delay, policy.initial_delay * 2 ** (attempt - 2)))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break  # the server has forgotten the sessions
+                await asyncio.sleep(min(policy.delay(attempt), left))
             if self._state != "reconnecting":
                 return
             conn: Optional[_Connection] = None

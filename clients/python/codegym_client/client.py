@@ -10,6 +10,7 @@ import threading
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from .aio import AsyncCodeGymClient, Snapshot
+from .errors import ConnectionClosedError, UsageError
 
 __all__ = ["CodeGymClient"]
 
@@ -31,7 +32,10 @@ class _LoopThread:
     def call(self, make: Callable[[], Awaitable[T]]) -> T:
         """Runs ``make()`` (called on the loop's thread) and waits for its result."""
         if threading.current_thread() is self._thread:
-            raise RuntimeError("a blocking CodeGymClient method was called from its own event loop thread")
+            raise UsageError("a blocking CodeGymClient method was called from its own event loop thread")
+
+        if self.loop.is_closed():
+            raise ConnectionClosedError("the client is closed", applied=False)
 
         async def run() -> T:
             return await make()
@@ -94,6 +98,11 @@ class CodeGymClient:
     @property
     def is_open(self) -> bool:
         return self._inner.is_open
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed for good: by ``close()``, a final close code, or reconnecting gave up."""
+        return self._inner.is_closed or self._loop.loop.is_closed()
 
     @property
     def codec(self) -> str:

@@ -1,14 +1,18 @@
 """The cluster client: sessions spread over many codegym-serve processes, each reached through a
 small pool of ``AsyncCodeGymClient`` connections, that survive a server draining or dying.
 
-A server that sends the ``draining`` event, whose connections give up, or that refuses a new session
-while draining is taken out of rotation and probed again later (a bounded number of times, with a
-doubling delay). Each session keeps its latest snapshot (returned with every
-``snapshot_every_steps``-th step's result; 1 by default, 0 = off) and the actions acknowledged since. When its
-server goes, the session is restored on another server, the acknowledged actions are replayed and
-each result compared with the acknowledged one (``ReplayMismatchError`` when they differ), and the
-unanswered action is sent there once. With snapshots off, a lost server loses the episode
-(``EpisodeLostError``). The placement and the hash ring are the same as the TypeScript client's.
+A DNS source is resolved again on its own (every ``refresh_interval_s``, and at once when a server
+leaves rotation or none is in it): addresses that join the name join rotation, addresses that leave
+it take no new sessions. A server that sends the ``draining`` event, whose connections give up, or
+that refuses a new session while draining is taken out of rotation and probed again later (a bounded
+number of times, with a doubling delay). Each session keeps its latest snapshot (returned with every
+``snapshot_every_steps``-th step's result; 1 by default, 0 = off) and every action acknowledged since
+its reset. When its server goes, the session is rebuilt on another server from the best base that
+restores there: a snapshot taken on the draining server during its drain, the latest kept snapshot,
+or the reset itself (a server refuses snapshots signed by another with ``invalid_snapshot``); the
+acknowledged actions after the base are replayed and each result compared with the acknowledged one
+(``ReplayMismatchError`` when they differ), and the unanswered action is sent there once. The
+placement and the hash ring are the same as the TypeScript client's.
 
 ``AsyncCodeGymCluster`` is the asyncio API; ``CodeGymCluster`` runs it on a background event loop
 for blocking code. See clients/python/README.md, "Cluster client".
@@ -45,6 +49,12 @@ DEFAULT_CLUSTER_OPTIONS: Mapping[str, Any] = {
     "virtual_nodes_per_server": 128,
     "connections_per_server": 2,
     "snapshot_every_steps": 1,
+    # Kubernetes updates a headless Service's addresses within seconds of a pod's change; 0: only on events.
+    "refresh_interval_s": 5.0,
+    # How long a reset or a move waits for a server to come into rotation before NoServerAvailableError.
+    "no_server_wait_s": 30.0,
+    # Sessions moving at once: a draining server with thousands of sessions is emptied this many at a time.
+    "max_concurrent_moves": 256,
     "probe_initial_delay_s": 0.5,
     "probe_max_delay_s": 10.0,
     "max_probes": 20,
@@ -54,6 +64,8 @@ DEFAULT_CLUSTER_OPTIONS: Mapping[str, Any] = {
 }
 #: Moves one operation may cause before it fails: each server going away during it costs one.
 MAX_MOVES_PER_OPERATION = 8
+#: How often an operation waiting for a server in rotation looks again when nothing wakes it.
+_ROTATION_RECHECK_S = 0.2
 
 
 # ------------------------------------------------------------------------------------------ errors
@@ -209,12 +221,23 @@ def _is_draining(error: BaseException) -> bool:
     return isinstance(error, CodeGymError) and error.code == "draining"
 
 
+def _is_invalid_snapshot(error: BaseException) -> bool:
+    """A server refused a snapshot it did not make (snapshots are signed with a key of that server)."""
+    return isinstance(error, CodeGymError) and error.code == "invalid_snapshot"
+
+
+def _in_rotation(node: "_ServerNode") -> bool:
+    return node.state == "up" and node.listed
+
+
 class _ServerNode:
     def __init__(self, url: str):
         self.url = url
         self.state = "connecting"  # connecting | up | draining | down | removed
         self.clients: List[AsyncCodeGymClient] = []
         self.sessions: "set[AsyncClusterSession]" = set()
+        #: The server source names it now (an unlisted server takes no new sessions).
+        self.listed = True
         #: Resets sent and not answered yet: placed sessions that least-loaded counts too.
         self.placing = 0
         #: The server takes step's ``snapshot`` option; False once it refused it.
@@ -254,7 +277,9 @@ class AsyncClusterSession:
         self._reset_options = dict(options) if seed is None else {**options, "seed": seed}
         self._step = 0
         self._base: Optional[Any] = None  # None: rebuilt by the reset; else the latest Snapshot
-        self._log: List[tuple] = []  # (op, payload, acknowledged result)
+        #: Every action acknowledged since the reset, as (op, payload, acknowledged result): a move replays
+        #: those after its base, and all of them after a new reset when no snapshot restores there.
+        self._log: List[tuple] = []
         self._migrations = 0
         self._closed = False
         self._lost: Optional[EpisodeLostError] = None
@@ -281,6 +306,11 @@ class AsyncClusterSession:
     @property
     def is_lost(self) -> bool:
         return self._lost is not None
+
+    @property
+    def unsnapshotted_steps(self) -> int:
+        """Acknowledged actions since the latest snapshot: what a move from that snapshot would replay."""
+        return len(self._log) - self._base_index(self._base)
 
     async def step(self, action: Any) -> Dict[str, Any]:
         async with self._lock:
@@ -312,7 +342,8 @@ class AsyncClusterSession:
             self._closed = True
             self._node.sessions.discard(self)
             self._log = []
-            if self._lost is not None or self._node.state != "up":
+            # A draining server still answers: freeing the session there lets its drain end early.
+            if self._lost is not None or self._node.state not in ("up", "draining"):
                 return
             try:
                 await self._client.close_session(self._id)
@@ -357,11 +388,9 @@ class AsyncClusterSession:
                 await self._migrate(error)
                 continue
             self._step = result["info"]["step"]
+            self._log.append((op, payload, result))
             if snapshot is not None and snapshot.step == self._step:
                 self._base = snapshot
-                self._log = []
-            elif self._cluster.snapshot_every_steps > 0:
-                self._log.append((op, payload, result))
             return result
         raise AssertionError("unreachable")
 
@@ -390,27 +419,24 @@ class AsyncClusterSession:
         return acted, None if isinstance(snapshotted, BaseException) else snapshotted
 
     async def _migrate(self, cause: Optional[BaseException]) -> None:
+        async with self._cluster._moving():
+            await self._move(cause)
+
+    async def _move(self, cause: Optional[BaseException]) -> None:
+        """Rebuilds the session on a server in rotation from the first base that restores there, replays
+        the acknowledged actions after it, and frees the old copy once the new one stands."""
         origin, old_client, old_id = self._node, self._client, self._id
-        origin.sessions.discard(self)
-        if origin.state in ("up", "draining"):
-            _forget(old_client.close_session(old_id))
-        if self._cluster.snapshot_every_steps == 0:
-            self._lost = EpisodeLostError(
-                f"the server {origin.url} went away and snapshots are off: the episode is lost at step {self._step}",
-                server=origin.url, step=self._step)
-            raise self._lost from cause
+        bases = await self._bases_for(origin, old_client, old_id)
         last_error = cause
         for _ in range(MAX_MOVES_PER_OPERATION + 1):
-            try:
-                target = self._cluster._place(self.key)
-            except NoServerAvailableError:
-                origin.sessions.add(self)  # nowhere to go yet: the next operation tries again
-                raise
+            # Waits for a server to come into rotation; NoServerAvailableError leaves the session where it is.
+            target = await self._cluster._place_when_in_rotation(self.key)
             client = target.connection()
             target.placing += 1
             try:
-                created = await self._rebuild(client, target.url)
+                created, replayed, base = await self._rebuild(client, target.url, bases)
             except ReplayMismatchError as error:
+                origin.sessions.discard(self)
                 self._lost = error
                 raise
             except CodeGymClientError as error:
@@ -423,16 +449,56 @@ class AsyncClusterSession:
                 continue
             finally:
                 target.placing -= 1
+            origin.sessions.discard(self)
             self._node, self._client, self._id = target, client, created
             self._migrations += 1
             target.sessions.add(self)
-            self._cluster._emit("migrated", {"from": origin.url, "to": target.url, "step": self._step, "replayed": len(self._log)})
+            if origin.state in ("up", "draining"):
+                _forget(old_client.close_session(old_id))
+            self._cluster._emit("migrated", {"from": origin.url, "to": target.url, "step": self._step,
+                                             "replayed": replayed, "base": base})
             return
         raise EpisodeLostError(f"could not move the session off {origin.url}: {last_error}", server=origin.url, step=self._step)
 
-    async def _rebuild(self, client: AsyncCodeGymClient, url: str) -> str:
+    async def _bases_for(self, origin: _ServerNode, client: AsyncCodeGymClient, session: str) -> List[tuple]:
+        """What the session can be rebuilt from, best first, as (kind, snapshot or None). A draining server
+        still answers until its deadline: a snapshot taken there now needs no replay, whatever the cadence."""
+        bases: List[tuple] = []
+        if origin.state == "draining" and client.is_open:
+            try:
+                fresh = await client.snapshot(session)
+            except CodeGymClientError:
+                fresh = None  # past its deadline, or gone: the kept base below
+            # A step whose answer was lost may have been taken there: that snapshot is not the acknowledged state.
+            if fresh is not None and fresh.step == self._step:
+                bases.append(("drain-snapshot", fresh))
         if self._base is not None:
-            session = (await client.restore(self._base))["session"]
+            bases.append(("snapshot", self._base))
+        bases.append(("reset", None))
+        return bases
+
+    def _base_index(self, snapshot: Optional[Snapshot]) -> int:
+        """How many logged actions a base already holds."""
+        if snapshot is None:
+            return 0
+        for index, (_, _, result) in enumerate(self._log):
+            if result["info"]["step"] > snapshot.step:
+                return index
+        return len(self._log)
+
+    async def _rebuild(self, client: AsyncCodeGymClient, url: str, bases: List[tuple]) -> tuple:
+        """(session, replayed, base kind) on ``client``'s server from the first base it accepts."""
+        for kind, snapshot in bases:
+            try:
+                return await self._rebuild_from(kind, snapshot, client, url)
+            except CodeGymError as error:
+                if kind == "reset" or not _is_invalid_snapshot(error):
+                    raise
+        raise AssertionError("unreachable: the reset base is always last")
+
+    async def _rebuild_from(self, kind: str, snapshot: Optional[Snapshot], client: AsyncCodeGymClient, url: str) -> tuple:
+        if snapshot is not None:
+            session = (await client.restore(snapshot))["session"]
         else:
             again = await client.reset(self.env, self._reset_options)
             session = again["session"]
@@ -440,8 +506,9 @@ class AsyncClusterSession:
             if actual != self.reset_result:
                 _forget(client.close_session(session))
                 raise ReplayMismatchError(server=url, step=self._step, at_step=0, expected=self.reset_result, actual=actual)
+        to_replay = self._log[self._base_index(snapshot):]
         try:
-            for op, payload, expected in self._log:
+            for op, payload, expected in to_replay:
                 replayed = await (client.step(session, payload) if op == "step" else client.done(session, payload))
                 if replayed != expected:
                     raise ReplayMismatchError(server=url, step=self._step, at_step=expected["info"]["step"],
@@ -449,7 +516,7 @@ class AsyncClusterSession:
         except BaseException:
             _forget(client.close_session(session))
             raise
-        return session
+        return session, len(to_replay), kind
 
 
 def _forget(future: "asyncio.Future[Any]") -> None:
@@ -470,13 +537,13 @@ class AsyncCodeGymCluster:
         merged = {**DEFAULT_CLUSTER_OPTIONS, **options}
         if merged["placement"] not in ("least-loaded", "consistent-hash"):
             raise ValueError(f"placement must be 'least-loaded' or 'consistent-hash', not {merged['placement']!r}")
-        for name in ("connections_per_server", "virtual_nodes_per_server"):
+        for name in ("connections_per_server", "virtual_nodes_per_server", "max_concurrent_moves"):
             if not isinstance(merged[name], int) or merged[name] < 1:
                 raise ValueError(f"{name} must be a positive integer, not {merged[name]!r}")
         for name in ("snapshot_every_steps", "max_probes"):
             if not isinstance(merged[name], int) or merged[name] < 0:
                 raise ValueError(f"{name} must be an integer ≥ 0, not {merged[name]!r}")
-        for name in ("probe_initial_delay_s", "probe_max_delay_s", "drain_settle_s"):
+        for name in ("probe_initial_delay_s", "probe_max_delay_s", "drain_settle_s", "refresh_interval_s", "no_server_wait_s"):
             if not isinstance(merged[name], (int, float)) or merged[name] < 0:
                 raise ValueError(f"{name} must be a number ≥ 0, not {merged[name]!r}")
         self._servers = servers
@@ -488,12 +555,22 @@ class AsyncCodeGymCluster:
         self._listeners: Dict[str, List[Callable[..., Any]]] = {}
         self._closed = False
         self._next_start = itertools.count()
+        self._refresh_task: Optional["asyncio.Task[None]"] = None
+        self._refreshing: Optional["asyncio.Task[None]"] = None
+        self._refresh_again = False
+        #: One resolution at a time (made on the running loop).
+        self._refresh_lock: Optional[asyncio.Lock] = None
+        #: Operations waiting for a server to come into rotation.
+        self._rotation_changed: Optional[asyncio.Event] = None
+        self._moves: Optional[asyncio.Semaphore] = None
 
     @classmethod
     async def connect(cls, servers: Union[Sequence[str], DnsServers], **options: Any) -> "AsyncCodeGymCluster":
         """Resolves the servers and connects to each; fails only when none can be reached."""
         cluster = cls(servers, **options)
         await cluster.refresh()
+        if isinstance(servers, DnsServers) and cluster._options["refresh_interval_s"] > 0:
+            cluster._refresh_task = asyncio.ensure_future(cluster._refresh_periodically())
         if not any(node.state == "up" for node in cluster._nodes.values()):
             causes = {node.url: node.last_out_reason or node.state for node in cluster._nodes.values()}
             await cluster.close()
@@ -509,8 +586,10 @@ class AsyncCodeGymCluster:
         return self._options["placement"]
 
     def on(self, name: str, callback: Callable[..., Any]) -> None:
-        """Calls ``callback(event)`` on ``"server-out"`` ({url, reason, detail}), ``"server-in"`` ({url}),
-        ``"server-removed"`` ({url}) and ``"migrated"`` ({from, to, step, replayed})."""
+        """Calls ``callback(event)`` on ``"server-out"`` ({url, reason, detail}; reason ``draining``, ``lost``,
+        ``unreachable`` or ``unlisted``), ``"server-in"`` ({url}), ``"server-removed"`` ({url}), ``"migrated"``
+        ({from, to, step, replayed, base}; base ``drain-snapshot``, ``snapshot`` or ``reset``) and
+        ``"refresh-error"`` ({error}: resolving the source failed; the known servers stay)."""
         self._listeners.setdefault(name, []).append(callback)
 
     def _emit(self, name: str, event: Mapping[str, Any]) -> None:
@@ -521,13 +600,28 @@ class AsyncCodeGymCluster:
                 log.exception("codegym_client.cluster: %s listener failed", name)
 
     def servers(self) -> List[Dict[str, Any]]:
-        """Every known server: url, state, this client's live sessions on it, why it last left rotation."""
-        return [{"url": node.url, "state": node.state, "sessions": len(node.sessions), "last_out_reason": node.last_out_reason}
+        """Every known server: url, state, this client's live sessions on it, whether the source lists it,
+        why it last left rotation."""
+        return [{"url": node.url, "state": node.state, "sessions": len(node.sessions), "listed": node.listed,
+                 "last_out_reason": node.last_out_reason}
                 for node in self._nodes.values()]
 
     async def refresh(self) -> None:
-        """Resolves the server source again and connects to servers not known yet."""
+        """Resolves the server source again: servers it names for the first time (or again) are connected
+        and join rotation; servers it no longer names take no new sessions (their sessions stay until the
+        server drains or is lost) and are dropped once out of rotation. A DNS source is resolved on its own
+        every ``refresh_interval_s``, and at once when a server leaves rotation or none is in it."""
         urls = await resolve_servers(self._servers, self._resolver)
+        if self._closed:
+            return
+        listed = set(urls)
+        for node in list(self._nodes.values()):
+            was_listed = node.listed
+            node.listed = node.url in listed
+            if was_listed and not node.listed:
+                self._unlist(node)
+            elif not was_listed and node.listed and node.state == "up":
+                self._emit("server-in", {"url": node.url})
         opening = []
         for url in urls:
             known = self._nodes.get(url)
@@ -536,14 +630,112 @@ class AsyncCodeGymCluster:
             node = known or _ServerNode(url)
             self._nodes[url] = node
             node.probes = 0
-            opening.append(self._open_or_mark(node))
+            node.state = "connecting"
+            opening.append(self._open_or_mark(node, announce=known is not None))
         await asyncio.gather(*opening)
+        self._wake_rotation_waiters()
 
-    async def _open_or_mark(self, node: _ServerNode) -> None:
+    async def _open_or_mark(self, node: _ServerNode, announce: bool = False) -> None:
         try:
             await self._open(node)
         except Exception as error:  # noqa: BLE001 - any failure to connect
             self._take_out(node, "unreachable", repr(error))
+            return
+        if announce and node.state == "up":
+            self._emit("server-in", {"url": node.url})
+
+    async def _refresh_periodically(self) -> None:
+        # Only a DNS name changes: Kubernetes adds and removes a headless Service's addresses as pods come and go.
+        while not self._closed:
+            await asyncio.sleep(self._options["refresh_interval_s"])
+            self._refresh_in_background()
+
+    def _refresh_in_background(self) -> None:
+        """Resolves the source again without waiting; one resolution at a time, and one more if asked meanwhile."""
+        if self._closed or not isinstance(self._servers, DnsServers):
+            return
+        if self._refreshing is not None:
+            self._refresh_again = True
+            return
+        self._refreshing = asyncio.ensure_future(self._refresh_once())
+
+    async def _refresh_once(self) -> None:
+        try:
+            await self._refresh_serialized()
+        finally:
+            self._refreshing = None
+            if self._refresh_again:
+                self._refresh_again = False
+                self._refresh_in_background()
+
+    async def _refresh_serialized(self) -> None:
+        """One resolution, after any running one; a failure is the ``"refresh-error"`` event."""
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            try:
+                await self.refresh()
+            except Exception as error:  # noqa: BLE001 - a failed resolution keeps the known servers
+                self._emit("refresh-error", {"error": error})
+
+    def _moving(self) -> asyncio.Semaphore:
+        """At most ``max_concurrent_moves`` sessions move at once (made on the running loop)."""
+        if self._moves is None:
+            self._moves = asyncio.Semaphore(self._options["max_concurrent_moves"])
+        return self._moves
+
+    def _wake_rotation_waiters(self) -> None:
+        if self._rotation_changed is not None:
+            self._rotation_changed.set()
+            self._rotation_changed = None
+
+    async def _place_when_in_rotation(self, key: str) -> _ServerNode:
+        """``_place``, waiting up to ``no_server_wait_s`` for a server to come into rotation while the source
+        is resolved again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._options["no_server_wait_s"]
+        looked_again = False
+        while True:
+            try:
+                return self._place(key)
+            except NoServerAvailableError:
+                if self._closed:
+                    raise
+                if loop.time() >= deadline:
+                    # A process that stalled past the deadline (a busy machine) looks at the name once more
+                    # before it gives up: the answer may have changed while it was not running.
+                    if looked_again or not isinstance(self._servers, DnsServers):
+                        raise
+                    looked_again = True
+                    await self._refresh_serialized()
+                    continue
+            self._refresh_in_background()
+            if self._rotation_changed is None:
+                self._rotation_changed = asyncio.Event()
+            # Probes and resolutions wake the waiters; the timeout bounds the wait when neither comes.
+            try:
+                await asyncio.wait_for(self._rotation_changed.wait(), max(0.001, min(deadline - loop.time(), _ROTATION_RECHECK_S)))
+            except asyncio.TimeoutError:
+                pass
+
+    def _unlist(self, node: _ServerNode) -> None:
+        """The source no longer names the server: no new sessions there; dropped now if it is out of rotation."""
+        if node.state == "up":
+            self._emit("server-out", {"url": node.url, "reason": "unlisted", "detail": "the server source no longer names it"})
+        elif node.state in ("down", "connecting"):
+            self._remove(node)
+
+    def _remove(self, node: _ServerNode) -> None:
+        for handle in (node.probe_handle, node.drain_handle):
+            if handle is not None:
+                handle.cancel()
+        node.probe_handle = node.drain_handle = None
+        clients, node.clients = node.clients, []
+        for client in clients:
+            asyncio.ensure_future(client.close())
+        node.state = "removed"
+        self._ring.remove(node.url)
+        self._emit("server-removed", {"url": node.url})
 
     async def reset(self, env: str, options: Optional[Mapping[str, Any]] = None, *, key: Optional[str] = None) -> AsyncClusterSession:
         """Starts an episode on a server chosen by the placement (``key`` places it under consistent hashing)."""
@@ -551,7 +743,7 @@ class AsyncCodeGymCluster:
         options = dict(options or {})
         last_error: Optional[BaseException] = None
         for _ in range(MAX_MOVES_PER_OPERATION + 1):
-            node = self._place(key)
+            node = await self._place_when_in_rotation(key)
             client = node.connection()
             node.placing += 1
             try:
@@ -574,6 +766,10 @@ class AsyncCodeGymCluster:
         if self._closed:
             return
         self._closed = True
+        for task in (self._refresh_task, self._refreshing):
+            if task is not None:
+                task.cancel()
+        self._wake_rotation_waiters()
         closing = []
         for node in self._nodes.values():
             for handle in (node.probe_handle, node.drain_handle):
@@ -592,12 +788,12 @@ class AsyncCodeGymCluster:
     def _place(self, key: str) -> _ServerNode:
         if self._closed:
             raise NoServerAvailableError("the cluster client is closed")
-        up = [node for node in self._nodes.values() if node.state == "up"]
+        up = [node for node in self._nodes.values() if _in_rotation(node)]
         if not up:
             causes = {node.url: node.last_out_reason or node.state for node in self._nodes.values()}
             raise NoServerAvailableError("no server is in rotation", causes)
         if self._options["placement"] == "consistent-hash":
-            url = self._ring.lookup(key, lambda candidate: self._nodes[candidate].state == "up")
+            url = self._ring.lookup(key, lambda candidate: _in_rotation(self._nodes[candidate]))
             assert url is not None
             return self._nodes[url]
         start = next(self._next_start) % len(up)
@@ -626,6 +822,7 @@ class AsyncCodeGymCluster:
         node.probes = 0
         node.last_out_reason = None
         self._ring.add(node.url)
+        self._wake_rotation_waiters()
 
     def _on_event(self, node: _ServerNode, client: AsyncCodeGymClient, event: Mapping[str, Any]) -> None:
         if event.get("event") != "draining" or client not in node.clients or node.state != "up":
@@ -662,15 +859,18 @@ class AsyncCodeGymCluster:
             self._emit("server-out", {"url": node.url, "reason": reason, "detail": detail})
             for session in list(node.sessions):
                 asyncio.ensure_future(session._evacuate())
+            # A server that leaves rotation is often being replaced: its successor may be in the name already.
+            self._refresh_in_background()
         if node.probe_handle is None:
             self._schedule_probe(node)
 
     def _schedule_probe(self, node: _ServerNode) -> None:
         if self._closed:
             return
-        if node.probes >= self._options["max_probes"]:
-            node.state = "removed"
-            self._emit("server-removed", {"url": node.url})
+        # Unlisted: a replaced pod's address (a new server there is listed again first). A draining one stays
+        # until its drain ends: its sessions are snapshotted there meanwhile.
+        if node.probes >= self._options["max_probes"] or (not node.listed and node.state != "draining"):
+            self._remove(node)
             return
         delay = min(self._options["probe_max_delay_s"], self._options["probe_initial_delay_s"] * 2 ** node.probes)
         node.probe_handle = asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self._probe(node)))

@@ -7,8 +7,16 @@
 * ``ConnectionClosedError`` — the connection closed before the answer came and the client could not
   make the request safe to send again; ``.applied`` says what is known of its effect.
 * ``RequestTimeoutError`` — no answer within the request's timeout.
+* ``UnencodableValueError`` — a request holds a value the protocol cannot carry (NaN, an integer
+  beyond 64 bits, a lone surrogate, an object that is not plain data); nothing was sent.
+* ``RequestTooLargeError`` — a request's frame is over the server's ``maxFrameBytes``; nothing was sent.
+* ``ConnectError`` — the connection could not be opened (refused, bad URL, TLS, opening handshake).
+* ``InvalidArgumentError`` — a call's own arguments are wrong (an unknown codec, an env with no id).
+* ``UsageError`` — a call that cannot work (a blocking method on its own loop's thread);
+  ``EnvStateError``, a Gymnasium-style env used out of order (``step`` before ``reset``, after ``close``).
 
-All of them derive from ``CodeGymClientError``.
+All of them derive from ``CodeGymClientError``; the local ones also from the matching built-in
+(``ValueError``, ``ConnectionError``, ``RuntimeError``), so existing ``except`` clauses still catch them.
 """
 from __future__ import annotations
 
@@ -77,3 +85,50 @@ class RequestTimeoutError(CodeGymClientError, TimeoutError):
         super().__init__(f"{op}: no answer within {timeout:g} s")
         self.op = op
         self.timeout = timeout
+
+
+class UnencodableValueError(CodeGymClientError, ValueError):
+    """A request holds a value the protocol cannot carry; it was not sent and changed nothing.
+
+    ``path``: where the value is (``params.action.parameters.index``), ``reason``: what is wrong with it.
+    """
+
+    def __init__(self, reason: str, *, path: str = "", op: Optional[str] = None):
+        where = f" at {path}" if path else ""
+        super().__init__(f"{op}: cannot encode the request{where}: {reason}" if op else f"cannot encode{where}: {reason}")
+        self.reason = reason
+        self.path = path
+        self.op = op
+
+
+class RequestTooLargeError(CodeGymClientError, ValueError):
+    """A request's frame is over the server's ``maxFrameBytes`` (the server would close the
+    connection with 1009); it was not sent and changed nothing."""
+
+    def __init__(self, op: str, frame_bytes: int, max_frame_bytes: int):
+        super().__init__(f"{op}: the request is {frame_bytes} bytes, over the server's maxFrameBytes ({max_frame_bytes})")
+        self.op = op
+        self.frame_bytes = frame_bytes
+        self.max_frame_bytes = max_frame_bytes
+
+
+class ConnectError(CodeGymClientError, ConnectionError):
+    """The connection could not be opened (refused, unreachable, bad URL, TLS, the WebSocket
+    opening handshake refused or timed out). ``__cause__`` is the underlying error."""
+
+    def __init__(self, url: str, cause: BaseException):
+        super().__init__(f"could not connect to {url}: {type(cause).__name__}: {cause}")
+        self.url = url
+
+
+class InvalidArgumentError(CodeGymClientError, ValueError):
+    """A call's own arguments are wrong (not a server answer): fix the calling code."""
+
+
+class UsageError(CodeGymClientError, RuntimeError):
+    """The package was used in a way that cannot work (a blocking method called on its own event
+    loop's thread): fix the calling code."""
+
+
+class EnvStateError(UsageError):
+    """A Gymnasium-style env was used out of order: ``step`` before ``reset``, or after ``close``."""

@@ -33,7 +33,8 @@ class Server:
         env["PATH"] = f"{NODE.parent}{os.pathsep}{env.get('PATH', '')}"
         env.pop("CODEGYM_TOKEN", None)
         self.process = subprocess.Popen(
-            [str(NODE), str(SERVE), "--port", "0", "--log-level", "info", *args],
+            # A free port unless the args name one.
+            [str(NODE), str(SERVE), *([] if "--port" in args else ["--port", "0"]), "--log-level", "info", *args],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         _running.append(self)
         self.log: List[dict] = []
@@ -113,3 +114,31 @@ def env_ids_present() -> List[str]:
         except (ValueError, KeyError):
             continue
     return ids
+
+
+STANDIN = Path(__file__).resolve().parent / "standin"
+
+
+class standin_gymnasium:
+    """While active: the stand-in ``gymnasium`` package (tests/standin) is importable and
+    ``codegym_client.gym`` is reloaded over it, so ``CodeGymEnv`` subclasses its ``Env``. On exit the
+    modules are restored and ``codegym_client.gym`` is reloaded as it was. Yields the gym module."""
+
+    def __enter__(self):
+        import importlib
+        import codegym_client.gym as gym_module
+        self._saved = {name: module for name, module in sys.modules.items()
+                       if name == "gymnasium" or name.startswith("gymnasium.")}
+        for name in self._saved:
+            del sys.modules[name]
+        sys.path.insert(0, str(STANDIN))
+        self.module = importlib.reload(gym_module)
+        return self.module
+
+    def __exit__(self, *exc):
+        import importlib
+        sys.path.remove(str(STANDIN))
+        for name in [name for name in sys.modules if name == "gymnasium" or name.startswith("gymnasium.")]:
+            del sys.modules[name]
+        sys.modules.update(self._saved)
+        importlib.reload(self.module)

@@ -51,6 +51,26 @@ class BlockingClientTests:
         self.assertIn("crossed", described["tasks"])
         self.assertTrue(all({"name", "description", "parameters"} <= set(tool) for tool in described["tools"]))
 
+    def test_large_integers_stay_integers(self):
+        # Seeds and ids of 2^32 or more arrive as Python ints in both codecs, never as floats.
+        largest = 2 ** 53 - 1
+        reset = self.client.reset(BRACKETS, {"task": "crossed", "seed": largest})
+        self.assertIs(type(reset["info"]["seed"]), int)
+        self.assertEqual(reset["info"]["seed"], largest)
+        drawn = self.client.reset(BRACKETS)
+        self.assertIs(type(drawn["info"]["seed"]), int)
+        for session in (reset["session"], drawn["session"]):
+            self.client.close_session(session)
+
+    def test_describe_lists_every_tool_once(self):
+        described = self.client.describe_env(BRACKETS)
+        names = [tool["name"] for tool in described["tools"]]
+        self.assertEqual(names[-2:], ["Observe", "Done"])
+        self.assertEqual(len(names), len(set(names)))
+        self.assertEqual(described["config"]["type"], "object")
+        listed = {env["id"]: env for env in self.client.list_envs()}
+        self.assertEqual(listed[BRACKETS]["tools"], len(names))
+
     def test_episode_ops(self):
         reset = self.client.reset(BRACKETS, {"task": "crossed"})
         session = reset["session"]

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import unittest
+import unittest.mock
 
 from support import Server, shared_server
 
 from codegym_client import CodeGymClient
-from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServers, EpisodeLostError, HashRing,
+from codegym_client.aio import AsyncCodeGymClient
+from codegym_client.errors import error_from_wire
+from codegym_client.cluster import (AsyncCodeGymCluster, CodeGymCluster, DnsServers, HashRing,
                                     NoServerAvailableError, ServerListError, SessionClosedError, resolve_servers,
                                     ring_hash)
 
@@ -96,6 +99,56 @@ class ServerListTests(unittest.TestCase):
         self.assertIn("ws://127.0.0.1:1/", caught.exception.causes)
 
 
+class RediscoveryTests(unittest.TestCase):
+    """A DNS name whose addresses change: the cluster follows it on its own, with no refresh() call."""
+
+    def test_new_addresses_join_and_gone_ones_leave(self):
+        async def main():
+            first = Server("--workers", "1", "--host", "127.0.0.1")
+            port = int(first.url.rsplit(":", 1)[1].strip("/"))
+            second = Server("--workers", "1", "--host", "127.0.0.2", "--port", str(port))
+            addresses = ["127.0.0.1"]
+            resolutions = []
+
+            async def resolver(name):
+                resolutions.append(name)
+                return list(addresses)
+
+            async def until(what, condition):
+                deadline = asyncio.get_running_loop().time() + 20
+                while not condition():
+                    self.assertLess(asyncio.get_running_loop().time(), deadline, what)
+                    await asyncio.sleep(0.01)
+            try:
+                cluster = await AsyncCodeGymCluster.connect(DnsServers("codegym.test.svc", port), resolver=resolver,
+                                                            refresh_interval_s=0.05, **QUICK)
+                async with cluster:
+                    def in_rotation():
+                        return [entry["url"] for entry in cluster.servers() if entry["state"] == "up" and entry["listed"]]
+                    first_url, second_url = f"ws://127.0.0.1:{port}/", f"ws://127.0.0.2:{port}/"
+                    session = await cluster.reset(SUBARRAY, {"seed": 1})
+                    self.assertEqual(session.server, first_url)
+                    addresses[:] = ["127.0.0.1", "127.0.0.2"]
+                    await until("the new address joins rotation", lambda: second_url in in_rotation())
+                    addresses[:] = ["127.0.0.2"]
+                    await until("the old address leaves rotation", lambda: first_url not in in_rotation())
+                    self.assertEqual((await cluster.reset(SUBARRAY, {"seed": 2})).server, second_url)
+                    self.assertEqual((await session.step({"name": "GetLength"}))["info"]["step"], 1,
+                                     "a live session on the unlisted server goes on there until it drains")
+                    # No server in rotation (nothing listens at the listed address): a reset waits for one.
+                    addresses[:] = ["127.0.0.3"]
+                    await until("no server is in rotation", lambda: not in_rotation())
+                    before = len(resolutions)
+                    waiting = asyncio.ensure_future(cluster.reset(SUBARRAY, {"seed": 3}))
+                    await until("the waiting reset resolves the name again", lambda: len(resolutions) > before)
+                    addresses[:] = ["127.0.0.2"]
+                    self.assertEqual((await waiting).server, second_url)
+            finally:
+                first.stop()
+                second.stop()
+        asyncio.run(asyncio.wait_for(main(), 60))
+
+
 class MultiNodeTests(unittest.TestCase):
     """Three servers; one SIGKILL and one SIGTERM while six episodes step in turn."""
 
@@ -161,30 +214,87 @@ class MultiNodeTests(unittest.TestCase):
             with self.assertRaises(SessionClosedError):
                 sessions[0].step({"name": "GetLength"})
 
-    def test_snapshots_off_loses_the_episode(self):
+    def test_snapshots_off_replays_from_the_reset(self):
+        """Snapshots off: a killed server's session is rebuilt elsewhere by replaying it from its reset; a
+        draining server's session moves on a snapshot taken there during the drain."""
         async def main():
-            servers = [Server("--workers", "1", *SHARED_SNAPSHOT_KEY) for _ in range(2)]
+            servers = [Server("--workers", "1", "--drain-grace-ms", "30000", *SHARED_SNAPSHOT_KEY) for _ in range(3)]
             try:
                 cluster = await AsyncCodeGymCluster.connect([server.url for server in servers], snapshot_every_steps=0,
                                                             client_options={"reconnect": False}, **QUICK)
+                moves = []
+                cluster.on("migrated", moves.append)
                 async with cluster:
-                    a = await cluster.reset(SUBARRAY, {"seed": 1})
-                    b = await cluster.reset(SUBARRAY, {"seed": 2})
-                    self.assertNotEqual(a.server, b.server)
-                    await a.step({"name": "GetLength"})
-                    doomed = next(server for server in servers if server.url.rstrip("/") + "/" == a.server)
-                    doomed.signal(signal.SIGKILL)
-                    doomed.process.wait(10)
-                    with self.assertRaises(EpisodeLostError) as caught:
-                        await a.step({"name": "GetLength"})
-                    self.assertEqual(caught.exception.step, 1)
-                    with self.assertRaises(EpisodeLostError):
-                        await a.observe()
-                    self.assertEqual((await b.step({"name": "GetLength"}))["info"]["step"], 1)
+                    sessions = [await cluster.reset(SUBARRAY, episode_options(index)) for index in range(3)]
+                    self.assertEqual(len({session.server for session in sessions}), 3)
+                    reference = []
+                    with CodeGymClient.connect(shared_server().url) as client:
+                        for index in range(3):
+                            reset = client.reset(SUBARRAY, episode_options(index))
+                            reference.append([client.step(reset["session"], scripted_action(index, n)) for n in range(6)])
+                            client.close_session(reset["session"])
+                    results = [[await session.step(scripted_action(index, n)) for n in range(2)] for index, session in enumerate(sessions)]
+                    by_url = {server.url.rstrip("/") + "/": server for server in servers}
+                    killed, drained = by_url[sessions[0].server], by_url[sessions[1].server]
+                    killed.signal(signal.SIGKILL)
+                    killed.process.wait(10)
+                    drained.signal(signal.SIGTERM)
+                    for n in range(2, 6):
+                        for index, session in enumerate(sessions):
+                            results[index].append(await session.step(scripted_action(index, n)))
+                    self.assertEqual(results, reference)
+                    bases = {move["from"]: (move["base"], move["replayed"]) for move in moves}
+                    self.assertEqual(bases.get(killed.url.rstrip("/") + "/"), ("reset", 2), moves)
+                    self.assertEqual(bases.get(drained.url.rstrip("/") + "/"), ("drain-snapshot", 0), moves)
+                    # The 30 s grace ends as soon as the drained server holds no session.
+                    self.assertEqual(await asyncio.get_running_loop().run_in_executor(None, drained.process.wait, 20), 0)
             finally:
                 for server in servers:
                     server.stop()
-        asyncio.run(asyncio.wait_for(main(), 60))
+        asyncio.run(asyncio.wait_for(main(), 90))
+
+
+    def test_snapshots_refused_elsewhere_are_replaced_by_a_replay_from_the_reset(self):
+        """Servers that sign snapshots with a key of their own refuse each other's (invalid_snapshot): every
+        move, off a killed server and off a draining one, falls back to the reset and a replay. The refusal
+        is made in the client's restore here; the servers are real."""
+        def refuse(client, snapshot, *, timeout=None):
+            future = asyncio.get_running_loop().create_future()
+            future.set_exception(error_from_wire({"code": "invalid_snapshot", "message": "the snapshot was not made by this server"}, op="restore"))
+            return future
+
+        async def main():
+            servers = [Server("--workers", "1", "--drain-grace-ms", "30000") for _ in range(3)]
+            try:
+                cluster = await AsyncCodeGymCluster.connect([server.url for server in servers], snapshot_every_steps=2,
+                                                            client_options={"reconnect": False}, **QUICK)
+                moves = []
+                cluster.on("migrated", moves.append)
+                async with cluster:
+                    sessions = [await cluster.reset(SUBARRAY, episode_options(index)) for index in range(3)]
+                    reference = []
+                    with CodeGymClient.connect(shared_server().url) as client:
+                        for index in range(3):
+                            reset = client.reset(SUBARRAY, episode_options(index))
+                            reference.append([client.step(reset["session"], scripted_action(index, n)) for n in range(7)])
+                            client.close_session(reset["session"])
+                    results = [[await session.step(scripted_action(index, n)) for n in range(3)] for index, session in enumerate(sessions)]
+                    by_url = {server.url.rstrip("/") + "/": server for server in servers}
+                    killed, drained = by_url[sessions[0].server], by_url[sessions[1].server]
+                    with unittest.mock.patch.object(AsyncCodeGymClient, "restore", refuse):
+                        killed.signal(signal.SIGKILL)
+                        killed.process.wait(10)
+                        drained.signal(signal.SIGTERM)
+                        for n in range(3, 7):
+                            for index, session in enumerate(sessions):
+                                results[index].append(await session.step(scripted_action(index, n)))
+                    self.assertEqual(results, reference)
+                    self.assertEqual({move["from"] for move in moves}, {killed.url.rstrip("/") + "/", drained.url.rstrip("/") + "/"}, moves)
+                    self.assertTrue(all(move["base"] == "reset" and move["replayed"] == move["step"] for move in moves), moves)
+            finally:
+                for server in servers:
+                    server.stop()
+        asyncio.run(asyncio.wait_for(main(), 90))
 
 
 if __name__ == "__main__":

@@ -73,8 +73,11 @@ class VerlInteractionTest(unittest.TestCase):
         async def main():
             toolkit = CodeGymToolkit({"url": SERVER.url, "env": SUBARRAY})
             try:
-                tools = {tool.name: tool for tool in await toolkit.tools()}
-                self.assertEqual(set(tools) >= {"GetLength", "GetElement", "Observe", "Done"}, True)
+                listed = await toolkit.atools()
+                tools = {tool.name: tool for tool in listed}
+                self.assertEqual(len(tools), len(listed))  # no tool twice
+                self.assertEqual([tool.name for tool in listed][-2:], ["Observe", "Done"])
+                self.assertTrue(set(tools) >= {"GetLength", "GetElement"})
                 self.assertEqual(tools["Done"].get_openai_tool_schema()["type"], "function")
                 instance = await tools["GetLength"].create("rollout-1", options={"seed": 8})
                 self.assertEqual(await tools["GetElement"].create(instance), instance)
@@ -92,6 +95,38 @@ class VerlInteractionTest(unittest.TestCase):
             finally:
                 await toolkit.aclose()
         asyncio.run(asyncio.wait_for(main(), 60))
+
+    def test_tools_is_a_plain_call_also_inside_a_running_loop(self):
+        # As the README shows it: no await, from plain code and from a coroutine.
+        toolkit = CodeGymToolkit({"url": SERVER.url, "env": SUBARRAY})
+        names = [tool.name for tool in toolkit.tools()]
+        with CodeGymClient.connect(SERVER.url) as client:
+            reset_tools = [tool["name"] for tool in client.reset(SUBARRAY, {"seed": 1})["info"]["tools"]]
+            described = [tool["name"] for tool in client.describe_env(SUBARRAY)["tools"]]
+        # envs.describe, reset's info.tools and the verl tools are one list, Observe and Done last, once each.
+        self.assertEqual(names, reset_tools)
+        self.assertEqual(names, described)
+        self.assertEqual(len(set(names)), len(names))
+
+        async def inside_a_loop():
+            fresh = CodeGymToolkit({"url": SERVER.url, "env": SUBARRAY})
+            try:
+                tools = {tool.name: tool for tool in fresh.tools()}
+                instance = await tools["GetLength"].create(options={"seed": 1})
+                text, reward, metrics = await tools["GetLength"].execute(instance, {})
+                self.assertFalse(metrics["rolled_back"])
+                # Model output that JSON cannot carry is an observation, and the episode goes on.
+                text, reward, metrics = await tools["GetElement"].execute(instance, {"index": float("nan")})
+                self.assertTrue(metrics["rolled_back"])
+                text, reward, metrics = await tools["GetElement"].execute(instance, "not a map")
+                self.assertTrue(metrics["rolled_back"])
+                text, reward, metrics = await tools["GetLength"].execute(instance, {})
+                self.assertFalse(metrics["rolled_back"])
+                await tools["Done"].release(instance)
+                return [tool.name for tool in fresh.tools()]
+            finally:
+                await fresh.aclose()
+        self.assertEqual(asyncio.run(asyncio.wait_for(inside_a_loop(), 60)), names)
 
 
 class TrlTest(unittest.TestCase):
@@ -123,6 +158,14 @@ class TrlTest(unittest.TestCase):
             self.assertEqual(reward.__name__, "codegym_reward")
         finally:
             reward.close()
+
+    def test_rollout_function_inside_a_running_loop(self):
+        rollout = make_rollout_func(SERVER.url, BRACKETS, lambda: TextPolicy(ORACLES[BRACKETS]))
+
+        async def trainer_step():  # an async trainer, or a Jupyter cell, calling the plain function
+            return rollout([{"task": "crossed"}, {"task": "nested-ok"}])
+        out = asyncio.run(asyncio.wait_for(trainer_step(), 60))
+        self.assertEqual(out["rewards"], [1.0, 1.0])
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@ with a step never sent, with pipelined steps; and resuming from another client."
 from __future__ import annotations
 
 import asyncio
+import time
 import unittest
 
-from support import shared_server
+from support import Server, shared_server
 
-from codegym_client import AsyncCodeGymClient, CodeGymClient, ConnectionClosedError, InvalidResumeTokenError
+from codegym_client import (AsyncCodeGymClient, CodeGymClient, ConnectError, ConnectionClosedError, InvalidResumeTokenError,
+                            ReconnectPolicy)
 
 SUBARRAY = "codegym/max-subarray-v1"
 BRACKETS = "codegym/valid-brackets-v1"
@@ -164,6 +166,71 @@ class BlockingResumeTest(unittest.TestCase):
             client.step(session, {"name": "GetLength"})
             client._drop()
             self.assertEqual(client.step(session, {"name": "Observe"})["info"]["step"], 2)
+
+
+class ReconnectPolicyTest(unittest.TestCase):
+    """Reconnecting keeps trying, with capped exponential backoff and jitter, until the server's
+    announced resumeTtlMs has passed since the drop."""
+
+    def test_delays(self):
+        policy = ReconnectPolicy(initial_delay=0.1, max_delay=1.0, jitter=0.5)
+        self.assertEqual(policy.delay(1), 0.0)  # the first attempt is immediate
+        self.assertEqual([policy.delay(n, rng=lambda: 0.0) for n in range(2, 8)], [0.1, 0.2, 0.4, 0.8, 1.0, 1.0])
+        self.assertEqual([policy.delay(n, rng=lambda: 1.0) for n in range(2, 5)], [0.05, 0.1, 0.2])
+        self.assertTrue(all(0.5 <= policy.delay(9) <= 1.0 for _ in range(100)))
+        self.assertIsNone(ReconnectPolicy().attempts)  # bounded by the resume time, not a count
+
+    def fail_reconnects(self, client, failures):
+        """The next ``failures`` connection attempts fail as a refused connection would."""
+        original = client._open
+        attempts = []
+
+        async def open_():
+            attempts.append(1)
+            if len(attempts) <= failures:
+                raise ConnectError(client.url, ConnectionRefusedError("refused"))
+            return await original()
+        client._open = open_
+        return attempts
+
+    def test_keeps_trying_until_the_server_answers(self):
+        async def main():
+            client = await AsyncCodeGymClient.connect(SERVER.url, reconnect=ReconnectPolicy(initial_delay=0.01, max_delay=0.05))
+            self.assertEqual(client.limits["resumeTtlMs"], 60000)
+            session = (await client.reset(SUBARRAY, {"seed": 5}))["session"]
+            await client.step(session, {"name": "GetLength"})
+            attempts = self.fail_reconnects(client, 12)  # more than any fixed small count would allow
+            reconnected = asyncio.get_running_loop().create_future()
+            client.on("reconnect", lambda resumed: reconnected.done() or reconnected.set_result(resumed))
+            client._drop()
+            resumed = await asyncio.wait_for(reconnected, 30)
+            self.assertEqual(len(attempts), 13)
+            self.assertEqual([summary["session"] for summary in resumed], [session])
+            self.assertEqual((await client.step(session, {"name": "GetLength"}))["info"]["step"], 2)
+            await client.close()
+        asyncio.run(asyncio.wait_for(main(), 60))
+
+    def test_gives_up_once_the_resume_time_has_passed(self):
+        server = Server("--resume-ttl-ms", "400")
+        try:
+            async def main():
+                client = await AsyncCodeGymClient.connect(server.url, reconnect=ReconnectPolicy(initial_delay=0.01, max_delay=0.05))
+                session = (await client.reset(SUBARRAY, {"seed": 5}))["session"]
+                attempts = self.fail_reconnects(client, 10 ** 6)
+                closed = asyncio.get_running_loop().create_future()
+                client.on("close", lambda code, reason: closed.done() or closed.set_result(code))
+                pending = client.step(session, {"name": "Observe"})
+                started = time.monotonic()
+                client._drop()
+                self.assertEqual(await asyncio.wait_for(closed, 30), 1006)
+                self.assertGreaterEqual(time.monotonic() - started, 0.4)  # not before the server forgets
+                self.assertGreater(len(attempts), 1)
+                self.assertTrue(client.is_closed)
+                with self.assertRaises(ConnectionClosedError):
+                    await pending
+            asyncio.run(asyncio.wait_for(main(), 60))
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

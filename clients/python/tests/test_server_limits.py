@@ -57,12 +57,14 @@ class LimitsTest(unittest.TestCase):
 
 class DrainTest(unittest.TestCase):
     def test_draining_event_and_refusal(self):
-        server = Server("--drain-grace-ms", "1500")
+        # resumeTtlMs 2 s: how long the client goes on trying to reconnect after the drain's close.
+        server = Server("--drain-grace-ms", "1500", "--resume-ttl-ms", "2000")
         try:
             with CodeGymClient.connect(server.url, codec="json") as client:
                 session = client.reset(BRACKETS, {"task": "crossed"})["session"]
-                closes = []
+                closes, disconnects = [], []
                 client.on("close", lambda code, reason: closes.append(code))
+                client.on("disconnect", lambda code, reason: disconnects.append(code))
                 server.signal()
                 deadline = time.monotonic() + 5
                 while not client.events and time.monotonic() < deadline:
@@ -77,10 +79,13 @@ class DrainTest(unittest.TestCase):
                 self.assertEqual(client.step(session, {"name": "GetLength"})["observation"], 4)
                 self.assertEqual(client.snapshot(session).step, 1)
                 server.process.wait(10)
-                deadline = time.monotonic() + 5
-                while client.is_open and time.monotonic() < deadline:
+                # 1001 is not final: the client tries to reconnect (as the TypeScript client does)
+                # until the announced resumeTtlMs has passed, then closes with the drop's code.
+                deadline = time.monotonic() + 30
+                while not closes and time.monotonic() < deadline:
                     time.sleep(0.01)
-                self.assertFalse(client.is_open)  # 1001: not worth reconnecting
+                self.assertEqual(disconnects, [1001])
+                self.assertFalse(client.is_open)
                 self.assertEqual(closes, [1001])
                 with self.assertRaises(ConnectionClosedError):
                     client.observe(session)

@@ -3,7 +3,7 @@ import t from 'tap'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { groupAdvantages, groupStats, rollout, rolloutSeed, summarize, type RolloutOptions } from '../../../clients/grpo/index.ts'
+import { groupAdvantages, groupStats, policyAdvantages, rollout, rolloutSeed, summarize, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
 import { startTestBackend, type TestPolicy } from '../../../clients/grpo/test-backend/index.ts'
 import { collect, fixedTask, maxSubarray, startEnvServer } from '../../helpers/grpo.ts'
@@ -78,4 +78,37 @@ await t.test('rollout(): advantages per group; zero-variance groups kept, flagge
   t.equal(summary.solvedGroups, 1)
   t.equal(summary.meanReward, 0.25)
   t.same(summary.terminations, { done: 8, truncated: 0, context_limit: 0, error: 0 })
+})
+
+await t.test('error policies: which rewards a group\'s advantages come from, the same in the summary', async (t) => {
+  const members = [{ termination: 'done', reward: 1 }, { termination: 'error', reward: 0 }, { termination: 'done', reward: 0 }, { termination: 'done', reward: 0 }]
+  const dropped = policyAdvantages(members, 'drop_group', 'grpo', epsilon)
+  t.equal(dropped.excluded, true)
+  t.same(dropped.advantages, [0, 0, 0, 0], 'drop_group: the whole group is out')
+  const flagged = policyAdvantages(members, 'flag', 'dr_grpo', epsilon)
+  t.equal(flagged.excluded, false)
+  t.same(flagged.advantages.map((value) => Number(value.toFixed(6))), [0.666667, 0, -0.333333, -0.333333], 'flag: mean over the three others, 0 for the error')
+  const zero = policyAdvantages(members, 'zero_reward', 'dr_grpo', epsilon)
+  t.same(zero.advantages, [0.75, -0.25, -0.25, -0.25], 'zero_reward: the error is a reward-0 member')
+
+  const record = (groupId: string, sampleIndex: number, reward: number, termination: RolloutRecord['termination'], errorPolicy: RolloutRecord['errorPolicy']): RolloutRecord => ({
+    groupId, taskId: groupId, env: maxSubarray, sampleIndex, seed: sampleIndex, reward, advantage: 0, termination, errorPolicy,
+    ...(errorPolicy === 'drop_group' && groupId === 'b0-g0' ? { excluded: true } : {}),
+    ...(termination === 'error' ? { error: 'BackendError: down' } : {}),
+    turns: 1, toolCalls: 1, parseErrors: 0, rollbacks: 0, completionTokens: 1, backend: 'b', envServer: 'e',
+    sampling: { temperature: 1, topP: 1, topK: -1, minP: 0, repetitionPenalty: 1, presencePenalty: 0, frequencyPenalty: 0, stop: [], maxTokensPerTurn: 1 },
+    timings: { startedAtMs: 0, totalMs: 0, generationMs: 0, envMs: 0 }, policyVersion: null,
+  })
+  const group = (policy: RolloutRecord['errorPolicy']): RolloutRecord[] => [
+    ...members.map((member, index) => record('b0-g0', index, member.reward, member.termination as RolloutRecord['termination'], policy)),
+    record('b0-g1', 0, 1, 'done', policy), record('b0-g1', 1, 0, 'done', policy),
+  ]
+  const summaryDrop = summarize(group('drop_group'))
+  t.same(summaryDrop.perGroup.map((entry) => [entry.groupId, entry.excluded, entry.errors, entry.size]), [['b0-g0', true, 1, 0], ['b0-g1', false, 0, 2]])
+  t.equal(summaryDrop.excludedGroups, 1)
+  t.equal(summaryDrop.errorGroups, 1)
+  t.equal(summaryDrop.trainableRollouts, 2)
+  t.equal(summaryDrop.firstError, 'BackendError: down')
+  t.equal(summarize(group('flag')).perGroup[0]!.size, 3, 'flag: the error is out of the group\'s statistics')
+  t.equal(summarize(group('zero_reward')).perGroup[0]!.size, 4, 'zero_reward: it is in')
 })

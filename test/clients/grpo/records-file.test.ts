@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { RecordsWriter, recoverRecordsFile } from '../../../clients/grpo/records-file.ts'
 import type { RolloutRecord } from '../../../clients/grpo/record.ts'
+import { defaultSamplingControls } from '../../../clients/grpo/defaults.ts'
 
 const directory = await mkdtemp(path.join(tmpdir(), 'codegym-records-'))
 t.teardown(() => rm(directory, { recursive: true, force: true }))
@@ -14,6 +15,7 @@ function record (groupId: string, sampleIndex: number, taskId = 'task'): Rollout
     groupId, taskId, env: 'codegym/x-v1', sampleIndex, seed: sampleIndex, reward: 0, advantage: 0, termination: 'done',
     turns: 1, toolCalls: 1, parseErrors: 0, rollbacks: 0, completionTokens: 1, backend: 'http://b', envServer: 'ws://e',
     timings: { startedAtMs: 0, totalMs: 0, generationMs: 0, envMs: 0 }, policyVersion: null,
+    errorPolicy: 'drop_group', sampling: { ...defaultSamplingControls(), maxTokensPerTurn: 16 },
   }
 }
 

@@ -154,7 +154,7 @@ await t.test('backend errors: retried within bounds; a hang times out into \'err
   }
   const backend = await startTestBackend({ tokenizer, policy })
   t.teardown(() => backend.close())
-  const records = await collect(rollout({ tasks: exampleTasks.slice(0, 2), groupSize: 3, seed: 11 }, options([backend.url], { requestTimeoutMs: 400, maxRequestRetries: 2, retryInitialDelayMs: 10 })))
+  const records = await collect(rollout({ tasks: exampleTasks.slice(0, 2), groupSize: 3, seed: 11 }, options([backend.url], { requestTimeoutMs: 400, maxRequestRetries: 2, retryInitialDelayMs: 10, errorPolicy: 'flag' })))
   checkCounts(t, records, 2, 3)
   const bySeed = new Map(records.map((record) => [record.seed, record]))
   const flaky = bySeed.get(flakySeed)!
@@ -171,6 +171,29 @@ await t.test('backend errors: retried within bounds; a hang times out into \'err
   t.equal(hanging.advantage, 0, 'an error rollout gets no advantage')
   const others = records.filter((record) => record.seed !== brokenSeed && record.seed !== hangingSeed)
   t.ok(others.every((record) => record.termination === 'done'), 'every other rollout finished')
+})
+
+await t.test('error policy: drop_group (default) leaves a group with an error out; zero_reward counts the error as reward 0', async (t) => {
+  const brokenSeed = rolloutSeed(12, 0, 1)
+  const normal = seededPolicy()
+  const policy: TestPolicy = (input) => input.seed === brokenSeed ? { kind: 'http_error', status: 503, message: 'down' } : normal(input)
+  const backend = await startTestBackend({ tokenizer, policy })
+  t.teardown(() => backend.close())
+  const batch = { tasks: exampleTasks.slice(0, 2), groupSize: 3, seed: 12 }
+  const dropRun = rollout(batch, options([backend.url], { maxRequestRetries: 0 }))
+  const kept = await collect(dropRun)
+  t.same([...new Set(kept.map((record) => record.groupId))], ['b12-g1'], 'the group with an error rollout is not yielded')
+  t.equal(dropRun.stats().excludedGroups, 1)
+  t.ok(kept.every((record) => record.errorPolicy === 'drop_group' && record.excluded === undefined))
+  const zero = await collect(rollout(batch, options([backend.url], { maxRequestRetries: 0, errorPolicy: 'zero_reward' })))
+  const group = zero.filter((record) => record.groupId === 'b12-g0')
+  t.equal(group.length, 3)
+  const broken = group.find((record) => record.seed === brokenSeed)!
+  t.equal(broken.termination, 'error')
+  t.equal(broken.reward, 0)
+  const rewards = group.map((record) => record.reward)
+  const mean = rewards.reduce((sum, reward) => sum + reward, 0) / rewards.length
+  t.ok(group.every((record) => Math.sign(record.advantage) === Math.sign(record.reward - mean)), 'the error rollout is part of the group\'s baseline')
 })
 
 await t.test('two backends: least-loaded placement spreads rollouts, and each rollout stays on one backend', async (t) => {

@@ -1,10 +1,10 @@
 // Tool calls as policies write them: each format parsed, every way a call can be wrong named in
 // the error observation, and formatToolCall → parseToolCall round trips.
 import t from 'tap'
-import { formatToolCall, parseToolCall, templateJson, type PolicyReplyMessage } from '../../../clients/grpo/tool-calls.ts'
+import { formatToolCall, parseToolCall, splitReasoning, templateJson, type PolicyReplyMessage } from '../../../clients/grpo/tool-calls.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
 
-const openAiHint = 'Call exactly one tool per turn.'
+const openAiHint = 'Call exactly one tool per turn, as a function call through the tool-calling interface.'
 const hermesHint = 'Call exactly one tool per turn, written as <tool_call>\n{"name": <tool name>, "arguments": {...}}\n</tool_call>.'
 const paperHint = 'Call exactly one tool per turn, written as one JSON object: {"name": <tool name>, "parameters": {...}}.'
 
@@ -78,11 +78,19 @@ await t.test('auto: the tool_calls field, then Hermes tags, then a paper object'
   t.same(parseToolCall({ content: '{"name": "Ignored", "parameters": {}}', toolCalls: toolCalls(['Observe', '{}']).toolCalls! }, 'auto'),
     { ok: true, action: { name: 'Observe', parameters: {} }, callId: 'call_0' })
   t.same(parseToolCall(text('<tool_call>\n{"name": "Observe", "arguments": {}}\n</tool_call>'), 'auto'), { ok: true, action: { name: 'Observe', parameters: {} } })
-  t.same(parseToolCall(text('<tool_call>\n{"name": "Observe", "arguments": {}}'), 'auto'), { ok: false, error: `Error: <tool_call> is not closed by </tool_call>. ${hermesHint}` },
-    'a reply with a Hermes tag is judged as Hermes')
+  t.same(parseToolCall(text('<tool_call>\n{"name": "Observe", "arguments": {}}'), 'auto'), { ok: false, error: `Error: <tool_call> is not closed by </tool_call>. ${openAiHint}` },
+    'a reply with a Hermes tag is judged as Hermes, and the hint asks for a function call (the model was offered API tools)')
   t.same(parseToolCall({ content: '{"name": "Observe", "parameters": {}}', toolCalls: [] }, 'auto'), { ok: true, action: { name: 'Observe', parameters: {} } })
-  t.same(parseToolCall(text(''), 'auto'), { ok: false, error: `Error: the reply has no tool call. ${paperHint}` })
+  t.same(parseToolCall(text(''), 'auto'), { ok: false, error: `Error: the reply has no tool call. ${openAiHint}` })
+  t.notMatch(parseToolCall(text('I am done.'), 'auto'), { error: /"parameters"/ }, 'no JSON syntax is suggested with API tools')
   t.same(parseToolCall(toolCalls(['A', '{}'], ['B', '{}']), 'auto'), { ok: false, error: `Error: the reply has 2 tool calls. ${openAiHint}` })
+})
+
+await t.test('splitReasoning: the content after the last </think> is what is parsed', async (t) => {
+  t.same(splitReasoning('<think>\nLet me see.\n</think>\n\n<tool_call>x</tool_call>'), { content: '<tool_call>x</tool_call>', reasoning: 'Let me see.' })
+  t.same(splitReasoning('Thinking with the open tag in the prompt.</think>answer'), { content: 'answer', reasoning: 'Thinking with the open tag in the prompt.' })
+  t.same(splitReasoning('<think>cut off before the end'), { content: '', reasoning: 'cut off before the end' }, 'an unclosed think block is all thinking')
+  t.same(splitReasoning('plain reply'), { content: 'plain reply' })
 })
 
 await t.test('formatToolCall writes what parseToolCall reads back, in every format that reads it', async (t) => {

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { CodeGymCluster, type CodeGymClusterOptions } from '../../../clients/ts/cluster.ts'
-import { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from '../../../clients/ts/cluster-errors.ts'
+import { NoServerAvailableError, ReplayMismatchError, SessionClosedError } from '../../../clients/ts/cluster-errors.ts'
 import type { CodeGymServer } from '../../../src/server/server.ts'
 import { paramsValidators } from '../../../src/protocol/catalogue.ts'
 import type { Op } from '../../../src/schemas/protocol.generated.ts'
 import type { Validator } from '../../../src/schemas/validate.ts'
+import { Runtime } from '../../../src/env/runtime.ts'
+import { CodeGymError } from '../../../src/errors.ts'
 import { exampleEnvDirs } from '../../helpers/envs.ts'
 import { clusterRun, maxSubarray, referenceRun, scriptedAction, scriptedEpisode } from './cluster-harness.ts'
 import { startServer } from './harness.ts'
@@ -77,6 +79,55 @@ await t.test('a DNS name with one address per server: every address becomes a se
   await cluster.refresh()
   t.equal(cluster.servers().length, 2, 'resolving again finds no new server')
   await cluster.close()
+})
+
+await t.test('a DNS name is resolved again on its own: new addresses join rotation, gone ones leave, no refresh() call', async (t) => {
+  const first = await startServer({ host: '127.0.0.1' })
+  const port = first.address.port
+  const second = await startServer({ host: '127.0.0.2', port })
+  t.teardown(() => stopAll([first, second]))
+  let addresses = ['127.0.0.1']
+  let resolutions = 0
+  const resolver = async (): Promise<string[]> => { resolutions++; return addresses }
+  const cluster = await CodeGymCluster.connect({ servers: { dns: 'codegym.test.svc', port }, resolver, refreshIntervalMs: 50, ...quickProbes })
+  const firstUrl = `ws://127.0.0.1:${port}/`
+  const secondUrl = `ws://127.0.0.2:${port}/`
+  const inRotation = (): string[] => cluster.servers().filter((entry) => entry.state === 'up' && entry.listed).map((entry) => entry.url)
+  const until = async (what: string, condition: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 20_000
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+  const session = await cluster.reset(maxSubarray, { seed: 1 })
+  t.equal(session.server, firstUrl)
+  addresses = ['127.0.0.1', '127.0.0.2']
+  await until('the new address joins rotation', () => inRotation().includes(secondUrl))
+  addresses = ['127.0.0.2']
+  await until('the old address leaves rotation', () => !inRotation().includes(firstUrl))
+  t.same(inRotation(), [secondUrl], 'only the listed server takes new sessions')
+  const next = await cluster.reset(maxSubarray, { seed: 2 })
+  t.equal(next.server, secondUrl, 'a new session goes to the listed server')
+  t.equal((await session.step({ name: 'GetLength' })).info.step, 1, 'a live session on the unlisted server goes on there until it drains')
+  t.equal(session.server, firstUrl)
+
+  // No server in rotation (the name lists an address where nothing listens): a reset waits for the
+  // name to list one, resolving it again meanwhile. (A name that fails to resolve keeps the servers known.)
+  addresses = ['127.0.0.3']
+  await until('no server is in rotation', () => inRotation().length === 0)
+  const before = resolutions
+  const waiting = cluster.reset(maxSubarray, { seed: 3 })
+  await until('the waiting reset resolves the name again', () => resolutions > before)
+  addresses = ['127.0.0.2']
+  t.equal((await waiting).server, secondUrl, 'the waiting reset lands once the name lists a server')
+  await cluster.close()
+
+  const impatient = await CodeGymCluster.connect({ servers: { dns: 'codegym.test.svc', port }, resolver, refreshIntervalMs: 50, noServerWaitMs: 100, ...quickProbes })
+  addresses = ['127.0.0.3']
+  await until('no server is in rotation', () => impatient.servers().every((entry) => entry.state !== 'up' || !entry.listed))
+  await t.rejects(impatient.reset(maxSubarray, { seed: 4 }), NoServerAvailableError, 'past noServerWaitMs: NoServerAvailableError')
+  await impatient.close()
 })
 
 await t.test('a drained server leaves rotation and its sessions finish elsewhere with the reference results', async (t) => {
@@ -196,23 +247,65 @@ await t.test('a step with no answer in requestTimeoutMs is taken on another serv
   await cluster.close()
 })
 
-await t.test('with snapshots off, a lost server loses its episodes with EpisodeLostError', async (t) => {
-  const servers = await startServers(2)
+await t.test('with snapshots off, a lost server\'s sessions are replayed from their reset elsewhere', async (t) => {
+  const servers = await startServers(3)
   t.teardown(() => stopAll(servers))
   const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 0, ...quickProbes })
-  const a = await cluster.reset(maxSubarray, { seed: 1 })
-  const b = await cluster.reset(maxSubarray, { seed: 2 })
-  t.not(a.server, b.server, 'one session per server')
-  await a.step({ name: 'GetLength' })
-  const doomed = servers.find((server) => href(server) === a.server)!
-  await doomed.close()
-  const error = await a.step({ name: 'GetLength' }).catch((caught: unknown) => caught)
-  t.type(error, EpisodeLostError)
-  t.equal((error as EpisodeLostError).step, 1, 'lost at the last acknowledged step')
-  await t.rejects(a.observe(), EpisodeLostError, 'and stays lost')
-  t.equal((await b.step({ name: 'GetLength' })).info.step, 1, 'the session on the other server goes on')
-  const c = await cluster.reset(maxSubarray, { seed: 3 })
-  t.equal(c.server, b.server, 'new sessions go to the server in rotation')
+  const moves: Array<{ base: string, replayed: number, step: number }> = []
+  cluster.on('migrated', ({ base, replayed, step }) => moves.push({ base, replayed, step }))
+  const played = await clusterRun(cluster, episodes, async (total) => {
+    if (total === 12) await servers[0]!.close()
+  })
+  t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+  t.ok(moves.length >= 1, `sessions moved (${moves.length})`)
+  t.ok(moves.every((move) => move.base === 'reset' && move.replayed === move.step), 'each was rebuilt from its reset, every acknowledged action replayed')
+  await cluster.close()
+})
+
+for (const drainGraceMs of [30_000, 0]) {
+  const how = drainGraceMs > 0 ? 'on a snapshot taken during the drain' : 'with no grace, by a replay from their reset'
+  await t.test(`with snapshots off, a drained server's sessions move ${how} (drain grace ${drainGraceMs} ms)`, async (t) => {
+    const servers = await startServers(3, { drainGraceMs })
+    t.teardown(() => stopAll(servers))
+    const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 0, ...quickProbes })
+    const moves: Array<{ from: string, base: string, replayed: number }> = []
+    cluster.on('migrated', ({ from, base, replayed }) => moves.push({ from, base, replayed }))
+    const drainedUrl = href(servers[1]!)
+    let drained: Promise<void> | undefined
+    const played = await clusterRun(cluster, episodes, (total) => {
+      if (total === 12) drained = servers[1]!.drain()
+    })
+    t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+    t.ok(moves.length >= 1 && moves.every((move) => move.from === drainedUrl), `the drained server's sessions moved (${moves.length})`)
+    if (drainGraceMs > 0) t.ok(moves.every((move) => move.base === 'drain-snapshot' && move.replayed === 0), 'each from a snapshot taken on the draining server, nothing replayed')
+    else t.ok(moves.every((move) => move.base === 'reset'), `each from its reset (${moves.map((move) => move.base).join(', ')})`)
+    // With a 30 s grace the drain still ends at once: no session is left there.
+    await drained
+    t.equal(servers[1]!.sessionCount, 0, 'the drained server kept no session')
+    await cluster.close()
+  })
+}
+
+await t.test('a server that refuses foreign snapshots (invalid_snapshot): sessions are replayed from their reset', async (t) => {
+  // As servers that sign snapshots with a key of their own: a restore elsewhere fails.
+  const restore = Runtime.prototype.restore
+  Runtime.prototype.restore = function (): never { throw new CodeGymError('invalid_snapshot', 'the snapshot was not made by this server') }
+  t.teardown(() => { Runtime.prototype.restore = restore })
+  const servers = await startServers(3, { drainGraceMs: 30_000 })
+  t.teardown(() => stopAll(servers))
+  // One move at a time: the moves off the drained and the closed server queue behind each other.
+  const cluster = await CodeGymCluster.connect({ servers: servers.map((server) => server.url), snapshotEverySteps: 2, maxConcurrentMoves: 1, ...quickProbes })
+  const bases: string[] = []
+  cluster.on('migrated', ({ base }) => bases.push(base))
+  let drained: Promise<void> | undefined
+  const played = await clusterRun(cluster, episodes, async (total) => {
+    if (total === 12) drained = servers[1]!.drain()
+    if (total === 40) await servers[2]!.close()
+  })
+  await drained
+  t.same(played, reference, 'every episode has the reference observations, rewards and step counts')
+  t.ok(bases.length >= 2, `sessions moved (${bases.length})`)
+  t.ok(bases.every((base) => base === 'reset'), 'every move fell back to the reset and a replay')
   await cluster.close()
 })
 

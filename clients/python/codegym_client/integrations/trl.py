@@ -15,15 +15,18 @@ Nothing from TRL is imported.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from ..actions import observation_text, parse_action
 from ..aio import AsyncCodeGymClient
 from ..client import CodeGymClient
 
 __all__ = ["Episode", "play_episode", "play_episode_async", "make_rollout_func", "CodeGymReward", "first_messages"]
+
+T = TypeVar("T")
 
 #: A policy: chat messages so far -> the model's raw output for the next turn.
 Policy = Callable[[List[Dict[str, Any]]], Union[str, Mapping[str, Any]]]
@@ -104,11 +107,24 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def run_blocking(make: Callable[[], Awaitable[T]]) -> T:
+    """Runs ``make()`` to completion from synchronous code: with ``asyncio.run`` when no event loop
+    runs in this thread, else on a new loop in a thread of its own (``asyncio.run`` refuses to run
+    inside a running loop: Jupyter, async trainers), blocking the caller until it is done."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codegym-rollout") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def make_rollout_func(url: str, env: str, policy_factory: Callable[[], Policy], *, max_turns: Optional[int] = None,
                       **client_options: Any) -> Callable[..., Dict[str, Any]]:
     """A rollout function ``rollout(tasks) -> {"rewards", "episodes", "completions"}``. ``tasks``: one
     ResetOptions map (or None) per episode. Each episode gets its own policy from ``policy_factory``
-    (a policy may keep per-episode state); the episodes run concurrently on one connection."""
+    (a policy may keep per-episode state); the episodes run concurrently on one connection. ``rollout``
+    is a plain function, also callable while an event loop runs (it then plays on a thread of its own)."""
 
     def rollout(tasks: Sequence[Optional[Mapping[str, Any]]], **_: Any) -> Dict[str, Any]:
         async def run() -> List[Episode]:
@@ -118,7 +134,7 @@ def make_rollout_func(url: str, env: str, policy_factory: Callable[[], Policy], 
                     play_episode_async(client, env, policy_factory(), task, max_turns=max_turns) for task in tasks)))
             finally:
                 await client.close()
-        episodes = asyncio.run(run())
+        episodes = run_blocking(run)
         return {
             "rewards": [episode.reward for episode in episodes],
             "episodes": episodes,

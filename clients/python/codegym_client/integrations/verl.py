@@ -6,8 +6,9 @@
 (JSON ``{"name", "parameters"}``, an OpenAI tool call, or a ``<tool_call>`` block) and answered with
 the observation as the next user turn.
 
-``CodeGymTool``: one verl tool per CodeGym tool (``CodeGymToolkit.tools()``), all sharing the
-episode of an ``instance_id``: verl's own tool-call parser picks the tool, ``execute`` takes the step.
+``CodeGymTool``: one verl tool per CodeGym tool (``CodeGymToolkit.tools()``, a plain call, or
+``await toolkit.atools()``), all sharing the episode of an ``instance_id``: verl's own tool-call
+parser picks the tool, ``execute`` takes the step.
 
 Both use one ``AsyncCodeGymClient`` per object, connected on first use in the running event loop.
 """
@@ -18,8 +19,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ..actions import observation_text, parse_action
+from ..actions import observation_text, parse_action, plain_action
 from ..aio import AsyncCodeGymClient
+from ..client import CodeGymClient
+from ..errors import InvalidArgumentError
 
 __all__ = ["CodeGymInteraction", "CodeGymToolkit", "CodeGymTool", "tool_schemas"]
 
@@ -32,6 +35,14 @@ class _Episode:
     ended: bool = False
     turns: int = 0
     last: Dict[str, Any] = field(default_factory=dict)
+
+
+#: The server a config without ``url`` means.
+DEFAULT_URL = "ws://127.0.0.1:8765"
+
+
+def _client_options(config: Mapping[str, Any]) -> Dict[str, Any]:
+    return {key: config[key] for key in ("codec", "token", "request_timeout") if key in config}
 
 
 class _Connected:
@@ -49,8 +60,7 @@ class _Connected:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._client is None or not self._client.is_open:
-                options = {key: self.config[key] for key in ("codec", "token", "request_timeout") if key in self.config}
-                self._client = await AsyncCodeGymClient.connect(self.config.get("url", "ws://127.0.0.1:8765"), **options)
+                self._client = await AsyncCodeGymClient.connect(self.config.get("url", DEFAULT_URL), **_client_options(self.config))
         return self._client
 
     async def aclose(self) -> None:
@@ -75,7 +85,7 @@ class CodeGymInteraction:
         instance_id = instance_id or str(uuid.uuid4())
         env = kwargs.get("env") or self.config.get("env")
         if not env:
-            raise ValueError("no env: give interaction_kwargs.env or config.env")
+            raise InvalidArgumentError("no env: give interaction_kwargs.env or config.env")
         options = {**self.config.get("reset_options", {}), **dict(kwargs.get("options") or {})}
         client = await self._connection.client()
         result = await client.reset(env, options or None)
@@ -86,18 +96,18 @@ class CodeGymInteraction:
 
     def prompt(self, instance_id: str) -> List[Dict[str, Any]]:
         """The opening messages of an instance: the task statement and the initial observation."""
-        last = self._instances[instance_id].last
+        last = self._episode(instance_id).last
         return [{"role": "user", "content": f"{last['info']['task']}\n\nObservation: {observation_text(last['observation'])}"}]
 
     def tools(self, instance_id: str) -> List[Dict[str, Any]]:
         """The episode's tools as Chat Completions tool definitions."""
-        return tool_schemas(self._instances[instance_id].last["info"]["tools"])
+        return tool_schemas(self._episode(instance_id).last["info"]["tools"])
 
     async def generate_response(self, instance_id: str, messages: List[Dict[str, Any]], **kwargs: Any
                                 ) -> Tuple[bool, str, float, Dict[str, Any]]:
         """Takes the last assistant message as one action. Returns ``(should_terminate_sequence,
         response_content, turn_score, metadata)``: the observation text, and the step's reward."""
-        episode = self._instances[instance_id]
+        episode = self._episode(instance_id)
         if episode.ended:
             return True, "The episode has ended.", 0.0, {"ended": True}
         content = _last_assistant_content(messages)
@@ -115,7 +125,13 @@ class CodeGymInteraction:
         """The episode's return so far: 1.0 after a correct Done, else 0.0."""
         if instance_id is None:
             return 0.0
-        return self._instances[instance_id].reward
+        return self._episode(instance_id).reward
+
+    def _episode(self, instance_id: str) -> _Episode:
+        episode = self._instances.get(instance_id)
+        if episode is None:
+            raise InvalidArgumentError(f"no interaction {instance_id!r}: call start_interaction first")
+        return episode
 
     async def finalize_interaction(self, instance_id: Optional[str] = None, **kwargs: Any) -> None:
         """Closes the instance's server session."""
@@ -146,19 +162,32 @@ class CodeGymToolkit:
         self._connection = _Connected(self.config)
         self._instances: Dict[str, _Episode] = {}
         self._starting: Dict[str, "asyncio.Future[_Episode]"] = {}
+        self._description: Optional[Dict[str, Any]] = None
 
-    async def tools(self) -> List["CodeGymTool"]:
-        """One verl tool per tool of the env (its own tools, then Observe and Done)."""
-        client = await self._connection.client()
-        description = await client.describe_env(self.config["env"])
-        answer = description["answer"]
-        builtins = [
-            {"name": "Observe", "description": "Return what is currently observable.",
-             "parameters": {"type": "object", "properties": {}, "required": [], "additionalProperties": False}},
-            {"name": "Done", "description": "Submit the final answer and end the episode.",
-             "parameters": {"type": "object", "properties": {"answer": answer}, "required": ["answer"], "additionalProperties": False}},
-        ]
-        return [CodeGymTool(self, {"type": "function", "function": tool}) for tool in description["tools"] + builtins]
+    def tools(self) -> List["CodeGymTool"]:
+        """One verl tool per tool the agent may call: ``envs.describe`` lists the env's own tools,
+        then ``Observe`` and ``Done``. A plain call, usable anywhere (also while an event loop runs:
+        the description is fetched once over a short blocking connection of its own and kept)."""
+        if self._description is None:
+            options = _client_options(self.config)
+            with CodeGymClient.connect(self.config.get("url", DEFAULT_URL), **options) as client:
+                self._description = client.describe_env(self._env())
+        return self._tools(self._description)
+
+    async def atools(self) -> List["CodeGymTool"]:
+        """``tools()`` for asyncio code, over the toolkit's own connection."""
+        if self._description is None:
+            client = await self._connection.client()
+            self._description = await client.describe_env(self._env())
+        return self._tools(self._description)
+
+    def _env(self) -> str:
+        if not self.config.get("env"):
+            raise InvalidArgumentError("the toolkit's config needs an env id: {'url': ..., 'env': 'codegym/<name>-v1'}")
+        return self.config["env"]
+
+    def _tools(self, description: Mapping[str, Any]) -> List["CodeGymTool"]:
+        return [CodeGymTool(self, {"type": "function", "function": dict(tool)}) for tool in description["tools"]]
 
     async def episode(self, instance_id: str, **kwargs: Any) -> _Episode:
         """The episode of ``instance_id``, reset on first use (every tool of a rollout shares it)."""
@@ -174,7 +203,7 @@ class CodeGymToolkit:
     async def _start(self, instance_id: str, **kwargs: Any) -> _Episode:
         options = {**self.config.get("reset_options", {}), **dict(kwargs.get("options") or {})}
         client = await self._connection.client()
-        result = await client.reset(kwargs.get("env") or self.config["env"], options or None)
+        result = await client.reset(kwargs.get("env") or self._env(), options or None)
         episode = _Episode(result["session"], result["info"]["envId"])
         episode.last = {"observation": result["observation"], "info": result["info"]}
         self._instances[instance_id] = episode
@@ -222,7 +251,9 @@ class CodeGymTool:
 
     async def execute(self, instance_id: str, parameters: Mapping[str, Any], **kwargs: Any) -> Tuple[str, float, Dict[str, Any]]:
         """Calls this tool in the episode. Returns ``(observation text, step reward, metrics)``."""
-        result = await self.toolkit.step(instance_id, {"name": self.name, "parameters": dict(parameters)})
+        # The parameters are model output: made plain (or sent as text for an invalid_action observation).
+        action = plain_action({"name": self.name, "parameters": dict(parameters) if isinstance(parameters, Mapping) else parameters})
+        result = await self.toolkit.step(instance_id, action)
         metrics = {"rolled_back": bool(result["info"].get("rolledBack")), "terminated": result["terminated"],
                    "truncated": result["truncated"]}
         return observation_text(result["observation"]), float(result["reward"]), metrics

@@ -9,7 +9,7 @@ import { seededRandom } from '../../../../src/seeded-random.ts'
 import { toolList } from './helpers.ts'
 
 const input = (overrides: Partial<TestPolicyInput>): TestPolicyInput =>
-  ({ endpoint: 'chat', promptText: 'prompt', tools: toolList, turn: 0, seed: 1, temperature: 1, ...overrides })
+  ({ endpoint: 'chat', promptText: 'prompt', tools: toolList, turn: 0, seed: 1, temperature: 1, sampling: {}, ...overrides })
 const ajv = new Ajv({ strict: false })
 const validators = new Map(toolList.map((tool) => [tool.name, ajv.compile(tool.parameters)]))
 
