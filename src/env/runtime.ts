@@ -7,7 +7,7 @@ import type { SandboxPoolOptions } from '../sandbox/limits.ts'
 import { validateResetOptions } from '../schemas/validate.ts'
 import type { JsonObject, ResetOptions, ResetResult } from '../schemas/env.generated.ts'
 import { Episode } from './episode.ts'
-import { guestCaller, type GuestCaller } from './guest.ts'
+import { guestCaller, guestFailure, type GuestCaller } from './guest.ts'
 import { findEnvPackages, loadEnvPackage, type EnvSpec } from './package.ts'
 import { decodeSnapshot } from './snapshot.ts'
 import { renderStatement } from './statement.ts'
@@ -66,7 +66,7 @@ export class Runtime {
     const seed = options.seed ?? randomInt(maxDrawnSeed)
     const { config, taskId, difficulty } = await this.#chooseTask(spec, options, seed)
     const started = await this.#guest(spec, 'reset', '', { config, seed })
-    if (!started.ok) throw new CodeGymError('env_error', `${envId} reset() failed: ${started.message}`)
+    if (!started.ok) throw guestFailure(`${envId} reset()`, started)
     const episode = new Episode({
       spec,
       seed,
@@ -133,7 +133,7 @@ export class Runtime {
       throw new CodeGymError('invalid_reset_options', `${spec.manifest.id} has no difficulty ${JSON.stringify(difficulty)}; it has ${difficulties.join(', ')}`)
     }
     const generated = await this.#guest(spec, 'generate', '', { seed, difficulty })
-    if (!generated.ok) throw new CodeGymError('env_error', `${spec.manifest.id} generate() failed: ${generated.message}`)
+    if (!generated.ok) throw guestFailure(`${spec.manifest.id} generate()`, generated)
     const config = generated.config ?? {}
     if (!spec.validateConfig(config)) throw new CodeGymError('env_error', `${spec.manifest.id} generate() made an invalid ${spec.validateConfig.lastError}`)
     return { config, difficulty }

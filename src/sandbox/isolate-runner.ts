@@ -2,7 +2,7 @@
 // that owns a runner does nothing else, and the pool watches it from outside.
 import { readFileSync } from 'node:fs'
 import ivm from 'isolated-vm'
-import type { SandboxLimits } from './limits.ts'
+import { clipText, type SandboxLimits } from './limits.ts'
 import type { GuestOp } from './protocol.ts'
 import type { RollbackCode } from '../schemas/env.generated.ts'
 
@@ -20,7 +20,7 @@ const installTimeoutMs = 5000
 
 /** Runs the bootstrap in a fresh context and installs a module with one of its entry points. */
 export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, entry: 'install' | 'installPolicy', source: string, limits: SandboxLimits): ivm.Reference<F> {
-  const timeout = Math.max(limits.callTimeoutMs, installTimeoutMs)
+  const timeout = Math.max(limits.callWallTimeoutMs, installTimeoutMs)
   const guest = bootstrap.runSync(context, { reference: true, timeout }) as ivm.Reference<Record<string, unknown>>
   const installer = guest.getSync(entry, { reference: true }) as ivm.Reference<(source: string, limits: string) => F>
   const guestLimits = JSON.stringify({
@@ -35,6 +35,8 @@ export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, en
     guest.release()
   }
 }
+
+const isTimeout = (error: unknown): boolean => error instanceof Error && /timed out/i.test(error.message)
 
 type Dispatch = (op: GuestOp, state: string, args: string) => string
 
@@ -77,11 +79,28 @@ export class IsolateRunner {
     } catch (error) {
       return this.#failure(error, `env ${envKey} failed to load`)
     }
-    try {
-      const json = dispatch.applySync(undefined, [op, state, args], { timeout: this.#limits.callTimeoutMs }) as string
-      return { ok: true, json }
-    } catch (error) {
-      return this.#failure(error, 'the call failed')
+    // isolated-vm's timeout is wall-clock time; the limit is CPU time. An attempt that is stopped
+    // before its isolate has used the CPU limit was starved, not slow: calls have no effect outside
+    // their result, so it runs again with twice the wall time, until the wall-clock limit.
+    const cpuLimitNs = BigInt(this.#limits.callTimeoutMs) * 1_000_000n
+    const wallDeadline = performance.now() + this.#limits.callWallTimeoutMs
+    let attemptMs = this.#limits.callTimeoutMs + Math.max(5, this.#limits.callTimeoutMs / 10)
+    for (;;) {
+      const cpuBefore = this.#isolate.cpuTime
+      try {
+        const json = dispatch.applySync(undefined, [op, state, args], { timeout: Math.max(1, Math.ceil(attemptMs)) }) as string
+        return { ok: true, json }
+      } catch (error) {
+        if (this.#isolate.isDisposed || !isTimeout(error)) return this.#failure(error, 'the call failed')
+        if (this.#isolate.cpuTime - cpuBefore >= cpuLimitNs) {
+          return { ok: false, code: 'cpu_time_limit', message: `the call used more than its CPU time limit of ${this.#limits.callTimeoutMs} ms` }
+        }
+        const leftMs = wallDeadline - performance.now()
+        if (leftMs <= 0) {
+          return { ok: false, code: 'wall_time_limit', message: `the call did not finish within the wall-clock limit of ${this.#limits.callWallTimeoutMs} ms` }
+        }
+        attemptMs = Math.min(leftMs, attemptMs * 2)
+      }
     }
   }
 
@@ -99,10 +118,10 @@ export class IsolateRunner {
       this.#replaceIsolate()
       return { ok: false, code: 'memory_limit', message: `the call exceeded the sandbox memory limit of ${this.#limits.isolateMemoryLimitMb} MB` }
     }
-    if (/timed out/i.test(message)) {
-      return { ok: false, code: 'timeout', message: `the call ran past the time limit of ${this.#limits.callTimeoutMs} ms` }
+    if (isTimeout(error)) {
+      return { ok: false, code: 'cpu_time_limit', message: `${context}: it ran past the time limit of ${this.#limits.callTimeoutMs} ms` }
     }
-    return { ok: false, code: 'tool_error', message: `${context}: ${message}` }
+    return { ok: false, code: 'tool_error', message: clipText(`${context}: ${message}`, this.#limits.maxErrorChars) }
   }
 
   #createIsolate (): { isolate: ivm.Isolate, bootstrap: ivm.Script } {

@@ -27,3 +27,16 @@ export type CallReply =
   | { id: number, ok: false, code: RollbackCode, message: string }
 
 export type FromSandbox = { kind: 'replies', replies: CallReply[] } | { kind: 'ready' }
+
+/**
+ * The progress record: a small file each sandbox process overwrites in place (one pwrite, no
+ * message) before every call, and the host reads only when it must know which call is running
+ * (a stalled or dead process). Answers leave in batches, so without it the host could not tell a
+ * running call from one whose answer had not been sent yet.
+ */
+export const progressRecordBytes = 8
+/** Offset of the running call's id (uint32; 0 while no call runs). */
+export const progressCallIdOffset = 0
+/** Offset of the reason the process is ending (uint8, ProgressExit). */
+export const progressExitOffset = 4
+export const ProgressExit = { none: 0, outOfMemory: 1 } as const

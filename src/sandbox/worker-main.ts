@@ -1,16 +1,29 @@
 // Entry of a sandbox process: runs env calls in order, one isolate, nothing else.
 // The pool kills and replaces this process when a call does not come back in time.
+import { openSync, writeSync } from 'node:fs'
 import { IsolateRunner } from './isolate-runner.ts'
-import type { SandboxLimits } from './limits.ts'
-import type { CallReply, FromSandbox, ToSandbox } from './protocol.ts'
+import { clipText, type SandboxLimits } from './limits.ts'
+import { ProgressExit, progressCallIdOffset, progressExitOffset, progressRecordBytes, type CallReply, type FromSandbox, type ToSandbox } from './protocol.ts'
 
 /** Exit code when V8 reports an error the isolate cannot contain. */
 const catastrophicExitCode = 70
 
 const limits = JSON.parse(process.argv[2] ?? '') as SandboxLimits
+const progressFd = openSync(process.argv[3] ?? '', 'r+')
+const progress = Buffer.alloc(progressRecordBytes)
+
+function writeProgress (callId: number, exit: number = ProgressExit.none): void {
+  progress.writeUInt32LE(callId, progressCallIdOffset)
+  progress.writeUInt8(exit, progressExitOffset)
+  writeSync(progressFd, progress, 0, progressRecordBytes, 0)
+}
+
+let runningCallId = 0
 const runner = new IsolateRunner(limits, {
   onCatastrophicError: (message) => {
-    process.stderr.write(`sandbox: ${message}\n`)
+    // The running call is to blame: the host reads this record once the process is gone.
+    writeProgress(runningCallId, ProgressExit.outOfMemory)
+    process.stderr.write(`sandbox: ${clipText(message, limits.maxErrorChars)}\n`)
     process.exit(catastrophicExitCode)
   },
 })
@@ -20,9 +33,8 @@ const send = (message: FromSandbox): void => { process.send?.(message) }
 /** Answers leave at least this often during a long batch, so the pool's watchdog sees progress. */
 const replyFlushIntervalMs = 5
 
-// Answers go back in batches: one message per call would cost more than the call. The pool does
-// not need to know which call was running if this process dies: it runs every unanswered call
-// again, alone (src/sandbox/pool.ts).
+// Answers go back in batches: one message per call would cost more than the call. Which call is
+// running is in the progress record (see protocol.ts).
 process.on('message', (batch: ToSandbox[]) => {
   let replies: CallReply[] = []
   let flushedAt = performance.now()
@@ -31,8 +43,10 @@ process.on('message', (batch: ToSandbox[]) => {
       runner.load(message.envKey, message.source)
       continue
     }
+    runningCallId = message.id
+    writeProgress(message.id)
     const result = runner.call(message.envKey, message.op, message.state, message.args)
-    replies.push({ id: message.id, ...result })
+    replies.push(result.ok ? { id: message.id, ...result } : { id: message.id, ok: false, code: result.code, message: clipText(result.message, limits.maxErrorChars) })
     const now = performance.now()
     if (now - flushedAt >= replyFlushIntervalMs) {
       send({ kind: 'replies', replies })
@@ -40,6 +54,8 @@ process.on('message', (batch: ToSandbox[]) => {
       flushedAt = now
     }
   }
+  runningCallId = 0
+  writeProgress(0)
   if (replies.length > 0) send({ kind: 'replies', replies })
 })
 process.on('disconnect', () => process.exit(0))

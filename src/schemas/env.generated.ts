@@ -37,7 +37,8 @@ export type RollbackCode =
   | 'unknown_tool'
   | 'invalid_parameters'
   | 'tool_error'
-  | 'timeout'
+  | 'cpu_time_limit'
+  | 'wall_time_limit'
   | 'memory_limit'
   | 'not_json'
   | 'state_too_large'
@@ -64,6 +65,7 @@ export type RuntimeErrorCode =
   | 'step_mismatch'
   | 'env_error'
   | 'sandbox_busy'
+  | 'sandbox_crashed'
 
 /**
  * Environment packages, actions and the episode runtime's inputs and outputs. Every TypeScript type and validator for these shapes is derived from this file.
