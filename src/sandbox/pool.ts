@@ -87,6 +87,8 @@ export interface SandboxPoolStats {
   processesReady: number
   queuedCalls: number
   callsInFlight: number
+  /** Calls the watchdog last saw running (read from the progress records at its last check). */
+  callsRunning: number
   workerRestarts: number
   callsCompleted: number
   /** Processes ended, by cause. */
@@ -172,13 +174,18 @@ export class SandboxPool {
 
   stats (): SandboxPoolStats {
     let callsInFlight = 0
-    for (const slot of this.#allSlots()) callsInFlight += slot.worker?.inFlight.size ?? 0
+    let callsRunning = 0
+    for (const { worker } of this.#allSlots()) {
+      callsInFlight += worker?.inFlight.size ?? 0
+      if (worker !== undefined && worker.inFlight.has(worker.running.id)) callsRunning++
+    }
     const now = performance.now()
     return {
       workers: this.#slots.length,
       processesReady: this.#slots.filter((slot) => this.#usable(slot.worker)).length,
       queuedCalls: this.#queue.length + this.#quarantineQueue.length,
       callsInFlight,
+      callsRunning,
       workerRestarts: this.#workerRestarts,
       callsCompleted: this.#callsCompleted,
       exits: { ...this.#exits },

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import type { TestContext } from '../helpers/tap.ts'
 import { Runtime, bundledEnvsDir } from '../../src/env/runtime.ts'
+import { defaultSandboxLimits } from '../../src/sandbox/limits.ts'
 import type { Episode } from '../../src/env/episode.ts'
 import type { JsonValue, RollbackCode, StepResult } from '../../src/schemas/env.generated.ts'
 
@@ -165,6 +166,18 @@ await t.test('errors and values that are not plain JSON', async (t) => {
     expectContained(t, misbehave('return-huge-string', limits.maxObservationBytes + 1), ['observation_too_large']))
   await t.test('a state over maxStateBytes', (t) =>
     expectContained(t, misbehave('store-huge', limits.maxStateBytes + 1), ['state_too_large']))
+  await t.test('a state far over the limit is refused before it is serialized', async (t) => {
+    // Serializing 40 MB of state would need another 40 MB: past the 64 MB isolate limit, it would be
+    // memory_limit. Refused while it is walked, it is state_too_large.
+    await expectContained(t, misbehave('store-huge', 40 * 1024 * 1024), ['state_too_large'])
+  })
+  await t.test('an error message that quotes a huge property name is cut to maxErrorChars', async (t) => {
+    // Under maxObservationBytes (4 KB here), so that the size is not what is refused first.
+    const result = await expectContained(t, misbehave('return-huge-key', 3000), ['not_json'])
+    const message = result.info.error?.message ?? ''
+    t.ok(message.length <= defaultSandboxLimits.maxErrorChars + 3, `message of ${message.length} characters`)
+    t.ok((result.observation as string).length <= defaultSandboxLimits.maxErrorChars + 10, 'and so is the observation')
+  })
   await t.test('a state just under maxStateBytes is committed', async (t) => {
     const { episode } = await runtime.reset(hostileId, { config: { start: 1 } })
     const result = await episode.step(misbehave('store-huge', limits.maxStateBytes - 200))
@@ -276,7 +289,8 @@ await t.test('a sandbox process killed during a call', async (t) => {
   const before = hostile.committedState
   const restarts = runtime.pool.stats().workerRestarts
   const pending = hostile.step(misbehave('loop'))
-  while (runtime.pool.stats().callsInFlight === 0) await delay(1)
+  // Killed once the loop runs (killed before it starts, it would just run again elsewhere).
+  while (runtime.pool.stats().callsRunning === 0) await delay(1)
   for (const pid of pids) process.kill(pid, 'SIGKILL')
   const result = await pending
   assertRolledBack(t, result, ['sandbox_crashed'], /died/)
