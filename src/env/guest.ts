@@ -31,11 +31,10 @@ export function guestCaller (pool: SandboxPool): GuestCaller {
 }
 
 /**
- * The runtime error for a guest op that failed outside a step (generate, reset, observe): a dead
- * sandbox process is worth a retry (sandbox_crashed); anything else the env did repeats (env_error).
+ * The runtime error for a guest op that failed outside a step (generate, reset, observe). Every
+ * failure the sandbox reports repeats when the call runs again (a busy machine or another env's
+ * crash shows as a sandbox_busy rejection instead), so the env is faulty: env_error.
  */
 export function guestFailure (what: string, failure: { code: RollbackCode, message: string }): CodeGymError {
-  return failure.code === 'sandbox_crashed'
-    ? new CodeGymError('sandbox_crashed', `${what} failed: ${failure.message}`)
-    : new CodeGymError('env_error', `${what} failed (${failure.code}): ${failure.message}`)
+  return new CodeGymError('env_error', `${what} failed (${failure.code}): ${failure.message}`)
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { CodeGymError, EnvLoadError } from '../errors.ts'
 import { SandboxPool } from '../sandbox/pool.ts'
 import type { SandboxPoolOptions } from '../sandbox/limits.ts'
+import type { SandboxEventSink } from '../sandbox/event-log.ts'
 import { validateResetOptions } from '../schemas/validate.ts'
 import type { JsonObject, ResetOptions, ResetResult } from '../schemas/env.generated.ts'
 import { Episode } from './episode.ts'
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   /** Folders of env packages; each may also be one package itself. Default: the bundled envs. */
   envDirs?: readonly string[]
   sandbox?: Partial<SandboxPoolOptions>
+  /** Restarts, kills and probations of the sandbox, rate-limited (the server logs them). */
+  onSandboxEvent?: SandboxEventSink
 }
 
 export interface ResetOutcome extends ResetResult {
@@ -45,7 +48,7 @@ export class Runtime {
 
   static async create (options: RuntimeOptions = {}): Promise<Runtime> {
     const envs = await loadEnvs(options.envDirs ?? [bundledEnvsDir])
-    return new Runtime(envs, new SandboxPool(options.sandbox))
+    return new Runtime(envs, new SandboxPool(options.sandbox, options.onSandboxEvent === undefined ? {} : { onEvent: options.onSandboxEvent }))
   }
 
   /** Env ids, sorted. */

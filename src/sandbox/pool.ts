@@ -13,7 +13,7 @@
 //   they answer anything (capped): the pool never gives up. A call waits for a process at most
 //   maxQueueWaitMs and then fails with sandbox_busy (retryable), so every call is answered.
 import { fork, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,12 +22,12 @@ import { RateLimitedEvents, sandboxExitCauses, type SandboxEventSink, type Sandb
 import { Fifo } from './fifo.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
 import type { RunnerResult } from './isolate-runner.ts'
-import { ProgressExit, progressCallIdOffset, progressExitOffset, progressRecordBytes, type CallMessage, type CallReply, type FromSandbox, type GuestOp, type ToSandbox } from './protocol.ts'
+import { ProgressExit, progressCallIdOffset, progressCancelBelowOffset, progressExitOffset, progressRecordBytes, type CallMessage, type CallReply, type FromSandbox, type GuestOp, type ToSandbox } from './protocol.ts'
 import type { RollbackCode } from '../schemas/env.generated.ts'
 
 const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
 
-/** A call that was unanswered on this many processes that died running other calls fails as sandbox_crashed. */
+/** A call that was unanswered on this many processes that died running other calls fails as sandbox_busy. */
 const maxDeathsPerCall = 3
 /** First delay of the restart backoff; it doubles with every process that dies before answering anything. */
 const firstRestartBackoffMs = 100
@@ -41,10 +41,13 @@ const rssCheckEveryMs = 1000
 const fixedLocaleEnv = { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' }
 
 interface PendingCall {
-  readonly message: CallMessage
+  /** Its id changes each time it is queued again (see progressCancelBelowOffset). */
+  message: CallMessage
   readonly enqueuedAt: number
   /** Processes that died while this call was unanswered on them, running another call. */
   deaths: number
+  /** Processes that died of no known cause while running this call. */
+  crashes: number
   settled: boolean
   readonly resolve: (result: RunnerResult) => void
   readonly reject: (error: Error) => void
@@ -161,7 +164,7 @@ export class SandboxPool {
       return Promise.reject(new CodeGymError('sandbox_busy', `the sandbox queue is full (${this.options.maxQueuedCalls} calls waiting)`))
     }
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, enqueuedAt: performance.now(), deaths: 0, settled: false, resolve, reject }
+      const call: PendingCall = { message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, enqueuedAt: performance.now(), deaths: 0, crashes: 0, settled: false, resolve, reject }
       this.#queueFor(envKey).push(call)
       this.#pump()
     })
@@ -240,7 +243,7 @@ export class SandboxPool {
       watchdogGraceMs: this.options.watchdogGraceMs,
     }
     const progressPath = join(this.#progressDir, `slot-${slot.index}-${this.#workerRestarts}-${this.#nextCallId}`)
-    closeSync(openSync(progressPath, 'w'))
+    writeFileSync(progressPath, Buffer.alloc(progressRecordBytes))
     const env: NodeJS.ProcessEnv = {}
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LC_') && name !== 'LANGUAGE') env[name] = value
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath], {
@@ -258,7 +261,7 @@ export class SandboxPool {
       unsent: 0,
       loaded: new Set(),
       progressPath,
-      progressFd: openSync(progressPath, 'r'),
+      progressFd: openSync(progressPath, 'r+'),
       running: { id: 0, since: 0 },
       stalled: false,
       answered: 0,
@@ -305,13 +308,13 @@ export class SandboxPool {
   }
 
   #readProgress (worker: Worker): { callId: number, exit: number } {
-    const record = Buffer.alloc(progressRecordBytes)
+    const record = Buffer.alloc(progressExitOffset + 1)
     try {
-      if (readSync(worker.progressFd, record, 0, progressRecordBytes, 0) < progressRecordBytes) return { callId: 0, exit: ProgressExit.none }
+      if (readSync(worker.progressFd, record, 0, record.length, 0) < record.length) return { callId: 0, exit: ProgressExit.none }
     } catch {
       return { callId: 0, exit: ProgressExit.none }
     }
-    return { callId: record.readUInt32LE(progressCallIdOffset), exit: record.readUInt8(progressExitOffset) }
+    return { callId: record.readDoubleLE(progressCallIdOffset), exit: record.readUInt8(progressExitOffset) }
   }
 
   #kill (worker: Worker, cause: SandboxExitCause): void {
@@ -332,7 +335,14 @@ export class SandboxPool {
     worker.inFlight.clear()
     const culprit = progress.callId === 0 ? undefined : unanswered.find((call) => call.message.id === progress.callId)
     let blamed: { envKey: string, op: string, code: string } | undefined
-    if (culprit !== undefined) {
+    let culpritRunsAgain = false
+    if (culprit !== undefined && cause === 'crashed' && culprit.crashes === 0) {
+      // No limit explains the death: the call may be innocent (the process was killed from
+      // outside). It runs once more, on the quarantine process; a second crash is its own doing.
+      culprit.crashes++
+      culpritRunsAgain = true
+      this.#putOnProbation(culprit.message.envKey, 'sandbox_crashed')
+    } else if (culprit !== undefined) {
       const verdict = culpritVerdict(cause, this.options, signal ?? `exit code ${code}`)
       blamed = { envKey: culprit.message.envKey, op: culprit.message.op, code: verdict.code }
       this.#settle(culprit, verdict)
@@ -342,10 +352,15 @@ export class SandboxPool {
     // at once, in order, ahead of newer calls.
     const rerun: PendingCall[] = []
     for (const call of unanswered) {
-      if (call === culprit || call.settled) continue
+      if (call.settled) continue
+      if (call === culprit) {
+        if (culpritRunsAgain) rerun.push(call)
+        continue
+      }
       call.deaths++
       if (call.deaths >= maxDeathsPerCall) {
-        this.#settle(call, { ok: false, code: 'sandbox_crashed', message: `the call was on ${call.deaths} sandbox processes that died running other calls` })
+        call.settled = true
+        call.reject(new CodeGymError('sandbox_busy', `the call was on ${call.deaths} sandbox processes that died running other calls; try again later`))
       } else {
         rerun.push(call)
       }
@@ -363,7 +378,9 @@ export class SandboxPool {
     this.#pump()
   }
 
+  /** Queues calls again, ahead of newer ones, each under a new id (see progressCancelBelowOffset). */
   #requeueFront (calls: readonly PendingCall[]): void {
+    for (const call of calls) call.message = { ...call.message, id: this.#nextCallId++ }
     for (let i = calls.length - 1; i >= 0; i--) this.#queueFor(calls[i]!.message.envKey).unshift(calls[i]!)
   }
 
@@ -409,6 +426,10 @@ export class SandboxPool {
     if (detached.length === 0) return
     const ids = new Set(detached.map((call) => call.message.id))
     for (const id of ids) worker.inFlight.delete(id)
+    // The process skips what it was already sent of them; they run elsewhere under new ids.
+    const mark = Buffer.alloc(8)
+    mark.writeDoubleLE(this.#nextCallId, 0)
+    writeSync(worker.progressFd, mark, 0, 8, progressCancelBelowOffset)
     const kept = worker.outbox.filter((message) => message.kind !== 'call' || !ids.has(message.id))
     worker.unsent -= worker.outbox.length - kept.length
     worker.outbox.splice(0, worker.outbox.length, ...kept)
@@ -524,7 +545,7 @@ function culpritVerdict (cause: SandboxExitCause, options: SandboxPoolOptions, e
     case 'rss_limit':
       return { ok: false, code: 'memory_limit', message: `the sandbox process running the call went over ${options.maxSandboxProcessRssMb} MB of memory and was restarted` }
     default:
-      return { ok: false, code: 'sandbox_crashed', message: `the sandbox process running the call died (${exit})` }
+      return { ok: false, code: 'sandbox_crashed', message: `the call crashed its sandbox process twice (${exit}), with no limit to explain it` }
   }
 }
 

@@ -1,21 +1,27 @@
 // Entry of a sandbox process: runs env calls in order, one isolate, nothing else.
 // The pool kills and replaces this process when a call does not come back in time.
-import { openSync, writeSync } from 'node:fs'
+import { openSync, readSync, writeSync } from 'node:fs'
 import { IsolateRunner } from './isolate-runner.ts'
 import { clipText, type SandboxLimits } from './limits.ts'
-import { ProgressExit, progressCallIdOffset, progressExitOffset, progressRecordBytes, type CallReply, type FromSandbox, type ToSandbox } from './protocol.ts'
+import { ProgressExit, progressCallIdOffset, progressCancelBelowOffset, progressExitOffset, type CallReply, type FromSandbox, type ToSandbox } from './protocol.ts'
 
 /** Exit code when V8 reports an error the isolate cannot contain. */
 const catastrophicExitCode = 70
 
 const limits = JSON.parse(process.argv[2] ?? '') as SandboxLimits
 const progressFd = openSync(process.argv[3] ?? '', 'r+')
-const progress = Buffer.alloc(progressRecordBytes)
+const progress = Buffer.alloc(progressExitOffset + 1)
+const cancelMark = Buffer.alloc(8)
 
 function writeProgress (callId: number, exit: number = ProgressExit.none): void {
-  progress.writeUInt32LE(callId, progressCallIdOffset)
+  progress.writeDoubleLE(callId, progressCallIdOffset)
   progress.writeUInt8(exit, progressExitOffset)
-  writeSync(progressFd, progress, 0, progressRecordBytes, 0)
+  writeSync(progressFd, progress, 0, progress.length, 0)
+}
+
+/** Calls below this id were taken back by the host: they run elsewhere. */
+function cancelledBelow (): number {
+  return readSync(progressFd, cancelMark, 0, 8, progressCancelBelowOffset) === 8 ? cancelMark.readDoubleLE(0) : 0
 }
 
 let runningCallId = 0
@@ -43,6 +49,7 @@ process.on('message', (batch: ToSandbox[]) => {
       runner.load(message.envKey, message.source)
       continue
     }
+    if (message.id < cancelledBelow()) continue
     runningCallId = message.id
     writeProgress(message.id)
     const result = runner.call(message.envKey, message.op, message.state, message.args)

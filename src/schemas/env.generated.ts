@@ -65,7 +65,6 @@ export type RuntimeErrorCode =
   | 'step_mismatch'
   | 'env_error'
   | 'sandbox_busy'
-  | 'sandbox_crashed'
 
 /**
  * Environment packages, actions and the episode runtime's inputs and outputs. Every TypeScript type and validator for these shapes is derived from this file.

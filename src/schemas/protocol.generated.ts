@@ -84,7 +84,6 @@ export type RuntimeErrorCode =
   | 'step_mismatch'
   | 'env_error'
   | 'sandbox_busy'
-  | 'sandbox_crashed'
 /**
  * Any JSON value: null, boolean, finite number, string, array or object.
  */

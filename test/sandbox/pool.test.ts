@@ -69,12 +69,12 @@ await t.test('a call past the CPU limit ends inside the isolate: the process liv
 await t.test('a crash loop never takes the pool down', async (t) => {
   const events: SandboxEvent[] = []
   // What used to end the pool for good: one process, the same memory bomb again and again.
-  const pool = poolOf({ workers: 1, callTimeoutMs: 200, callWallTimeoutMs: 1000, watchdogGraceMs: 300, maxRestartBackoffMs: 400 }, events)
+  const pool = poolOf({ workers: 1, callTimeoutMs: 200, callWallTimeoutMs: 500, watchdogGraceMs: 300, maxRestartBackoffMs: 400, isolateMemoryLimitMb: 128 }, events)
   const call = caller(pool, await stateOf(pool))
   for (let i = 0; i < 8; i++) {
     const bomb = await call('hostile', 'Misbehave', { kind: 'huge-fill' })
     t.equal(bomb.ok, false)
-    if (!bomb.ok) t.ok(['memory_limit', 'wall_time_limit'].includes(bomb.code), `bomb ${i + 1}: ${bomb.code}`)
+    if (!bomb.ok) t.ok(['memory_limit', 'wall_time_limit', 'sandbox_crashed'].includes(bomb.code), `bomb ${i + 1}: ${bomb.code}`)
   }
   const after = await call('bystander', 'Bump')
   t.ok(after.ok, 'another env type is still served')
@@ -83,8 +83,26 @@ await t.test('a crash loop never takes the pool down', async (t) => {
   t.ok(pool.ready, 'the pool is ready')
   const stats = pool.stats()
   t.ok(stats.workerRestarts >= 8, `every crash was followed by a restart (${stats.workerRestarts})`)
-  t.ok(stats.exits.out_of_memory + stats.exits.wall_time_limit >= 8, 'the exits are counted by cause')
+  t.ok(stats.exits.out_of_memory + stats.exits.wall_time_limit + stats.exits.crashed >= 8, `the exits are counted by cause (${JSON.stringify(stats.exits)})`)
   t.ok(events.filter((event) => event.kind === 'process_exit').length >= 8, 'each one is reported')
+})
+
+await t.test('a call that crashes its process twice, with no limit to explain it, is sandbox_crashed', async (t) => {
+  const events: SandboxEvent[] = []
+  // At 128 MB this allocation inside one builtin ends the sandbox process (SIGSEGV here) before any limit.
+  const pool = poolOf({ workers: 1, isolateMemoryLimitMb: 128 }, events)
+  const call = caller(pool, await stateOf(pool))
+  const [bomb, bystander] = await Promise.all([call('hostile', 'Misbehave', { kind: 'huge-fill' }), call('bystander', 'Bump')])
+  t.ok(bystander.ok, 'the call sent with it is answered')
+  t.equal(bomb.ok, false)
+  if (!bomb.ok && bomb.code === 'sandbox_crashed') {
+    t.match(bomb.message, /crashed its sandbox process twice/)
+    const exits = events.filter((event) => event.kind === 'process_exit')
+    t.ok(exits.length >= 2, 'it ran on two processes')
+  } else if (!bomb.ok) {
+    // Where V8 stops this allocation another way, a limit explains it.
+    t.ok(['memory_limit', 'wall_time_limit'].includes(bomb.code), `ended by a limit (${bomb.code})`)
+  }
 })
 
 await t.test('a process that keeps dying before it answers backs off, and calls waiting for it get sandbox_busy', async (t) => {
@@ -122,6 +140,8 @@ await t.test('calls behind a stalled call are taken back and run elsewhere', asy
 
 await t.test('with a single process, a call waiting behind a stall gets sandbox_busy at maxQueueWaitMs', async (t) => {
   const pool = poolOf({ workers: 1, callTimeoutMs: 20_000, callWallTimeoutMs: 30_000, stalledCallMs: 50, maxQueueWaitMs: 300 })
+  // A process starting up can take longer than 300 ms on a busy machine: wait for it first.
+  await until(() => pool.ready, 'the sandbox process is ready')
   const call = caller(pool, await stateOf(pool))
   const loop = call('hostile', 'Misbehave', { kind: 'loop' })
   const waiting = await call('bystander', 'Bump').then(() => undefined, (error: unknown) => error)

@@ -240,7 +240,7 @@ await t.test('the corpus covers every protocol error code', async (t) => {
   const covered = new Set(corpora.flatMap(([, cases]) => cases.flatMap((c) => c.responses.map((r) => r.error))))
   // The runtime's codes env_error, episode_closed and sandbox_busy need a faulty env, a race or a
   // flooded sandbox: test/env and test/sandbox cover them.
-  const runtimeOnly = new Set(['env_error', 'episode_closed', 'sandbox_busy', 'sandbox_crashed'])
+  const runtimeOnly = new Set(['env_error', 'episode_closed', 'sandbox_busy'])
   for (const code of errorCatalogue.keys()) {
     if (runtimeOnly.has(code)) continue
     t.ok(covered.has(code) || code in elsewhere, `${code} is in the corpus or tested elsewhere`)
