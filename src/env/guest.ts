@@ -36,5 +36,5 @@ export function guestCaller (pool: SandboxPool): GuestCaller {
  * crash shows as a sandbox_busy rejection instead), so the env is faulty: env_error.
  */
 export function guestFailure (what: string, failure: { code: RollbackCode, message: string }): CodeGymError {
-  return new CodeGymError('env_error', `${what} failed (${failure.code}): ${failure.message}`)
+  return new CodeGymError('env_error', `${what} failed: ${failure.message}`)
 }

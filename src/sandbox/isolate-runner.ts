@@ -38,6 +38,33 @@ export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, en
 
 const isTimeout = (error: unknown): boolean => error instanceof Error && /timed out/i.test(error.message)
 
+/**
+ * Runs a synchronous isolate call under a CPU-time limit. isolated-vm's timeout is wall-clock time;
+ * the limit is the isolate's CPU time. An attempt stopped before the isolate has used the CPU limit
+ * was starved (a busy machine), not slow: guest calls have no effect outside their result, so it
+ * runs again with twice the wall time, until callWallTimeoutMs has passed.
+ */
+export function runWithCpuLimit<T> (isolate: ivm.Isolate, limits: Pick<SandboxLimits, 'callTimeoutMs' | 'callWallTimeoutMs'>, attempt: (timeoutMs: number) => T):
+  { ok: true, value: T } | { ok: false, error: unknown } | { ok: false, code: 'cpu_time_limit' | 'wall_time_limit', message: string } {
+  const cpuLimitNs = BigInt(limits.callTimeoutMs) * 1_000_000n
+  const wallDeadline = performance.now() + limits.callWallTimeoutMs
+  let attemptMs = limits.callTimeoutMs + Math.max(5, limits.callTimeoutMs / 10)
+  for (;;) {
+    const cpuBefore = isolate.cpuTime
+    try {
+      return { ok: true, value: attempt(Math.max(1, Math.ceil(attemptMs))) }
+    } catch (error) {
+      if (isolate.isDisposed || !isTimeout(error)) return { ok: false, error }
+      if (isolate.cpuTime - cpuBefore >= cpuLimitNs) {
+        return { ok: false, code: 'cpu_time_limit', message: `the call used more than its CPU time limit of ${limits.callTimeoutMs} ms` }
+      }
+      const leftMs = wallDeadline - performance.now()
+      if (leftMs <= 0) return { ok: false, code: 'wall_time_limit', message: `the call did not finish within the wall-clock limit of ${limits.callWallTimeoutMs} ms` }
+      attemptMs = Math.min(leftMs, attemptMs * 2)
+    }
+  }
+}
+
 type Dispatch = (op: GuestOp, state: string, args: string) => string
 
 /** The guest's JSON result text, or a failure seen from outside the guest. */
@@ -79,29 +106,10 @@ export class IsolateRunner {
     } catch (error) {
       return this.#failure(error, `env ${envKey} failed to load`)
     }
-    // isolated-vm's timeout is wall-clock time; the limit is CPU time. An attempt that is stopped
-    // before its isolate has used the CPU limit was starved, not slow: calls have no effect outside
-    // their result, so it runs again with twice the wall time, until the wall-clock limit.
-    const cpuLimitNs = BigInt(this.#limits.callTimeoutMs) * 1_000_000n
-    const wallDeadline = performance.now() + this.#limits.callWallTimeoutMs
-    let attemptMs = this.#limits.callTimeoutMs + Math.max(5, this.#limits.callTimeoutMs / 10)
-    for (;;) {
-      const cpuBefore = this.#isolate.cpuTime
-      try {
-        const json = dispatch.applySync(undefined, [op, state, args], { timeout: Math.max(1, Math.ceil(attemptMs)) }) as string
-        return { ok: true, json }
-      } catch (error) {
-        if (this.#isolate.isDisposed || !isTimeout(error)) return this.#failure(error, 'the call failed')
-        if (this.#isolate.cpuTime - cpuBefore >= cpuLimitNs) {
-          return { ok: false, code: 'cpu_time_limit', message: `the call used more than its CPU time limit of ${this.#limits.callTimeoutMs} ms` }
-        }
-        const leftMs = wallDeadline - performance.now()
-        if (leftMs <= 0) {
-          return { ok: false, code: 'wall_time_limit', message: `the call did not finish within the wall-clock limit of ${this.#limits.callWallTimeoutMs} ms` }
-        }
-        attemptMs = Math.min(leftMs, attemptMs * 2)
-      }
-    }
+    const outcome = runWithCpuLimit(this.#isolate, this.#limits, (timeout) => dispatch.applySync(undefined, [op, state, args], { timeout }) as string)
+    if (outcome.ok) return { ok: true, json: outcome.value }
+    if ('error' in outcome) return this.#failure(outcome.error, 'the call failed')
+    return outcome
   }
 
   heapUsedBytes (): number {

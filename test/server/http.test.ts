@@ -39,18 +39,27 @@ await t.test('GET /readyz: 503 while no sandbox process can take calls; /healthz
   t.teardown(() => sick.close())
   const sickBase = `http://127.0.0.1:${sick.address.port}`
   const deadline = performance.now() + 60_000
-  let ready = await fetch(`${sickBase}/readyz`)
-  while (ready.status === 200 && performance.now() < deadline) {
-    await ready.body?.cancel()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    ready = await fetch(`${sickBase}/readyz`)
+  const poll = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+    while (!(await check())) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
   }
-  t.equal(ready.status, 503)
+  const rssKills = async (): Promise<number> => {
+    const exits = /^codegym_sandbox_exits\{cause="rss_limit"\} (\d+)$/m.exec(await (await fetch(`${sickBase}/metrics`)).text())
+    return exits === null ? 0 : Number(exits[1])
+  }
+  await poll('a sandbox process was killed for its memory', async () => await rssKills() >= 1)
+  t.pass('the kills are counted by cause in /metrics')
+  let ready = await fetch(`${sickBase}/readyz`)
+  await poll('/readyz answers 503', async () => {
+    if (ready.status === 503) return true
+    await ready.body?.cancel()
+    ready = await fetch(`${sickBase}/readyz`)
+    return ready.status === 503
+  })
   t.same(await ready.json(), { status: 'sandbox_unavailable', sessions: 0, connections: 0, sandboxReady: false })
   t.equal((await fetch(`${sickBase}/healthz`)).status, 200, 'liveness is about the process, not the sandbox')
-  const metrics = await (await fetch(`${sickBase}/metrics`)).text()
-  const exits = /^codegym_sandbox_exits\{cause="rss_limit"\} (\d+)$/m.exec(metrics)
-  t.ok(exits !== null && Number(exits[1]) >= 1, 'the kills are counted by cause in /metrics')
 })
 
 await t.test('GET /metrics: Prometheus text', async (t) => {
