@@ -13,7 +13,7 @@
 //   they answer anything (capped): the pool never gives up. A call waits for a process at most
 //   maxQueueWaitMs and then fails with sandbox_busy (retryable), so every call is answered.
 import { fork, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,8 +41,8 @@ const rssCheckEveryMs = 1000
 const fixedLocaleEnv = { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' }
 
 interface PendingCall {
-  /** Its id changes each time it is queued again (see progressCancelBelowOffset). */
-  message: CallMessage
+  /** Its id is given when it is sent to a process, anew each time (see progressCancelBelowOffset). */
+  readonly message: CallMessage
   readonly enqueuedAt: number
   /** Processes that died while this call was unanswered on them, running another call. */
   deaths: number
@@ -136,7 +136,7 @@ export class SandboxPool {
     this.options = Object.freeze({ ...defaultSandboxPoolOptions, ...options })
     if (!(this.options.workers >= 1)) throw new RangeError('a sandbox pool needs at least one worker')
     this.#events = events.onEvent === undefined ? undefined : new RateLimitedEvents(events.onEvent)
-    this.#progressDir = mkdtempSync(join(tmpdir(), 'codegym-sandbox-'))
+    this.#progressDir = mkdtempSync(join(progressRecordDir(), 'codegym-sandbox-'))
     this.#slots = Array.from({ length: this.options.workers }, (_, index) => ({ index, quarantine: false, worker: undefined, failures: 0, restartTimer: undefined }))
     this.#quarantineSlot = { index: this.options.workers, quarantine: true, worker: undefined, failures: 0, restartTimer: undefined }
     for (const slot of this.#slots) this.#start(slot)
@@ -164,7 +164,7 @@ export class SandboxPool {
       return Promise.reject(new CodeGymError('sandbox_busy', `the sandbox queue is full (${this.options.maxQueuedCalls} calls waiting)`))
     }
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { message: { kind: 'call', id: this.#nextCallId++, envKey, op, state, args }, enqueuedAt: performance.now(), deaths: 0, crashes: 0, settled: false, resolve, reject }
+      const call: PendingCall = { message: { kind: 'call', id: 0, envKey, op, state, args }, enqueuedAt: performance.now(), deaths: 0, crashes: 0, settled: false, resolve, reject }
       this.#queueFor(envKey).push(call)
       this.#pump()
     })
@@ -246,7 +246,7 @@ export class SandboxPool {
     writeFileSync(progressPath, Buffer.alloc(progressRecordBytes))
     const env: NodeJS.ProcessEnv = {}
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LC_') && name !== 'LANGUAGE') env[name] = value
-    const child = fork(workerEntry, [JSON.stringify(limits), progressPath], {
+    const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
       serialization: 'advanced',
       env: { ...env, ...fixedLocaleEnv },
       execArgv: [`--max-old-space-size=${this.options.sandboxProcessHeapMb}`],
@@ -378,9 +378,8 @@ export class SandboxPool {
     this.#pump()
   }
 
-  /** Queues calls again, ahead of newer ones, each under a new id (see progressCancelBelowOffset). */
+  /** Queues calls again, ahead of newer ones. */
   #requeueFront (calls: readonly PendingCall[]): void {
-    for (const call of calls) call.message = { ...call.message, id: this.#nextCallId++ }
     for (let i = calls.length - 1; i >= 0; i--) this.#queueFor(calls[i]!.message.envKey).unshift(calls[i]!)
   }
 
@@ -484,6 +483,9 @@ export class SandboxPool {
       worker.outbox.push({ kind: 'load', envKey, source: this.#sources.get(envKey)! })
       worker.loaded.add(envKey)
     }
+    // A new id at every send: a process skips the ids below its cancel mark, and a call taken back
+    // from a stalled process may be sent to it again.
+    call.message.id = this.#nextCallId++
     worker.outbox.push(call.message)
     worker.unsent++
     worker.inFlight.set(call.message.id, call)
@@ -546,6 +548,16 @@ function culpritVerdict (cause: SandboxExitCause, options: SandboxPoolOptions, e
       return { ok: false, code: 'memory_limit', message: `the sandbox process running the call went over ${options.maxSandboxProcessRssMb} MB of memory and was restarted` }
     default:
       return { ok: false, code: 'sandbox_crashed', message: `the call crashed its sandbox process twice (${exit}), with no limit to explain it` }
+  }
+}
+
+/** Where progress records live: memory-backed where the system has it (they are written per call). */
+function progressRecordDir (): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK)
+    return '/dev/shm'
+  } catch {
+    return tmpdir()
   }
 }
 

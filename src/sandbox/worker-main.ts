@@ -10,6 +10,8 @@ const catastrophicExitCode = 70
 
 const limits = JSON.parse(process.argv[2] ?? '') as SandboxLimits
 const progressFd = openSync(process.argv[3] ?? '', 'r+')
+/** The host takes calls back only from behind a call that ran this long (see pool.ts). */
+const stalledCallMs = Number(process.argv[4])
 const progress = Buffer.alloc(progressExitOffset + 1)
 const cancelMark = Buffer.alloc(8)
 
@@ -44,15 +46,20 @@ const replyFlushIntervalMs = 5
 process.on('message', (batch: ToSandbox[]) => {
   let replies: CallReply[] = []
   let flushedAt = performance.now()
+  // The cancel mark is read when it may have moved: before a batch, and after a call long enough
+  // for the host to have taken back the calls behind it.
+  let cancelBelow = cancelledBelow()
   for (const message of batch) {
     if (message.kind === 'load') {
       runner.load(message.envKey, message.source)
       continue
     }
-    if (message.id < cancelledBelow()) continue
+    if (message.id < cancelBelow) continue
     runningCallId = message.id
     writeProgress(message.id)
+    const startedAt = performance.now()
     const result = runner.call(message.envKey, message.op, message.state, message.args)
+    if (performance.now() - startedAt >= stalledCallMs / 2) cancelBelow = cancelledBelow()
     replies.push(result.ok ? { id: message.id, ...result } : { id: message.id, ok: false, code: result.code, message: clipText(result.message, limits.maxErrorChars) })
     const now = performance.now()
     if (now - flushedAt >= replyFlushIntervalMs) {
