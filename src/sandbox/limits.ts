@@ -3,8 +3,9 @@ import { availableParallelism } from 'node:os'
 /** Limits of the sandbox. Every one is configurable; these are the defaults, with units in the names. */
 export interface SandboxLimits {
   /**
-   * CPU time one env call may use (the isolate's own CPU time, so a busy machine does not make a
-   * healthy call fail); past it the call is stopped and rolled back with cpu_time_limit.
+   * CPU time one env call may use, measured as the CPU time of the sandbox thread that runs it (so
+   * a busy machine does not make a healthy call fail); past it the call is stopped and rolled back
+   * with cpu_time_limit.
    */
   callTimeoutMs: number
   /**

@@ -2,7 +2,7 @@
 // quarantine process for env types on probation. Env state never lives in them, so killing one
 // loses nothing that was committed, and running a call again gives the same answer.
 //
-// - Every process writes the id of the call it is running to its progress record (protocol.ts):
+// - Every process writes the id of the call it is running to its progress record (progress-record.ts):
 //   when a process dies or stalls, the pool knows exactly which call was running. That call gets
 //   the verdict; every other unanswered call runs again at once elsewhere.
 // - A call that runs longer than stalledCallMs holds only its own process: the calls sent behind
@@ -13,8 +13,7 @@
 //   they answer anything (capped): the pool never gives up. A call waits for a process at most
 //   maxQueueWaitMs and then fails with sandbox_busy (retryable), so every call is answered.
 import { fork, type ChildProcess } from 'node:child_process'
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CodeGymError } from '../errors.ts'
@@ -22,7 +21,8 @@ import { RateLimitedEvents, sandboxExitCauses, type SandboxEventSink, type Sandb
 import { Fifo } from './fifo.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
 import type { RunnerResult } from './isolate-runner.ts'
-import { ProgressExit, progressCallIdOffset, progressCancelBelowOffset, progressExitOffset, progressRecordBytes, type CallMessage, type CallReply, type FromSandbox, type GuestOp, type ToSandbox } from './protocol.ts'
+import { ProgressExit, ProgressRecord, progressRecordDir } from './progress-record.ts'
+import type { CallMessage, CallReply, FromSandbox, GuestOp, ToSandbox } from './protocol.ts'
 import type { RollbackCode } from '../schemas/env.generated.ts'
 
 const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
@@ -41,7 +41,7 @@ const rssCheckEveryMs = 1000
 const fixedLocaleEnv = { TZ: 'UTC', LANG: 'C', LC_ALL: 'C' }
 
 interface PendingCall {
-  /** Its id is given when it is sent to a process, anew each time (see progressCancelBelowOffset). */
+  /** Its id is given when it is sent to a process, anew each time (see ProgressRecord.writeCancelBelow). */
   readonly message: CallMessage
   readonly enqueuedAt: number
   /** Processes that died while this call was unanswered on them, running another call. */
@@ -64,7 +64,7 @@ interface Worker {
   unsent: number
   readonly loaded: Set<string>
   readonly progressPath: string
-  readonly progressFd: number
+  readonly progress: ProgressRecord
   /** The running call as last read from the progress record, and since when the host has seen it. */
   running: { id: number, since: number }
   /** Its running call passed stalledCallMs: it takes no calls until that one ends. */
@@ -243,7 +243,6 @@ export class SandboxPool {
       watchdogGraceMs: this.options.watchdogGraceMs,
     }
     const progressPath = join(this.#progressDir, `slot-${slot.index}-${this.#workerRestarts}-${this.#nextCallId}`)
-    writeFileSync(progressPath, Buffer.alloc(progressRecordBytes))
     const env: NodeJS.ProcessEnv = {}
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LC_') && name !== 'LANGUAGE') env[name] = value
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
@@ -261,7 +260,7 @@ export class SandboxPool {
       unsent: 0,
       loaded: new Set(),
       progressPath,
-      progressFd: openSync(progressPath, 'r+'),
+      progress: new ProgressRecord(progressPath, true),
       running: { id: 0, since: 0 },
       stalled: false,
       answered: 0,
@@ -307,16 +306,6 @@ export class SandboxPool {
     if (was === undefined || was < performance.now()) this.#events?.emit({ kind: 'env_probation', envKey, code, forMs: this.options.envProbationMs })
   }
 
-  #readProgress (worker: Worker): { callId: number, exit: number } {
-    const record = Buffer.alloc(progressExitOffset + 1)
-    try {
-      if (readSync(worker.progressFd, record, 0, record.length, 0) < record.length) return { callId: 0, exit: ProgressExit.none }
-    } catch {
-      return { callId: 0, exit: ProgressExit.none }
-    }
-    return { callId: record.readDoubleLE(progressCallIdOffset), exit: record.readUInt8(progressExitOffset) }
-  }
-
   #kill (worker: Worker, cause: SandboxExitCause): void {
     if (worker.killCause !== undefined || worker.exited) return
     worker.killCause = cause
@@ -325,8 +314,8 @@ export class SandboxPool {
 
   #onClose (worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     worker.exited = true
-    const progress = this.#readProgress(worker)
-    closeSync(worker.progressFd)
+    const progress = worker.progress.readRunning()
+    worker.progress.close()
     rmSync(worker.progressPath, { force: true })
     if (this.#closed) return
     const cause: SandboxExitCause = worker.killCause ?? (progress.exit === ProgressExit.outOfMemory ? 'out_of_memory' : 'crashed')
@@ -404,7 +393,7 @@ export class SandboxPool {
         continue
       }
       if (worker.inFlight.size === 0 && worker.running.id === 0) continue
-      const { callId } = this.#readProgress(worker)
+      const { callId } = worker.progress.readRunning()
       if (callId !== worker.running.id) {
         worker.running = { id: callId, since: now }
         worker.stalled = false
@@ -426,9 +415,7 @@ export class SandboxPool {
     const ids = new Set(detached.map((call) => call.message.id))
     for (const id of ids) worker.inFlight.delete(id)
     // The process skips what it was already sent of them; they run elsewhere under new ids.
-    const mark = Buffer.alloc(8)
-    mark.writeDoubleLE(this.#nextCallId, 0)
-    writeSync(worker.progressFd, mark, 0, 8, progressCancelBelowOffset)
+    worker.progress.writeCancelBelow(this.#nextCallId)
     const kept = worker.outbox.filter((message) => message.kind !== 'call' || !ids.has(message.id))
     worker.unsent -= worker.outbox.length - kept.length
     worker.outbox.splice(0, worker.outbox.length, ...kept)
@@ -548,16 +535,6 @@ function culpritVerdict (cause: SandboxExitCause, options: SandboxPoolOptions, e
       return { ok: false, code: 'memory_limit', message: `the sandbox process running the call went over ${options.maxSandboxProcessRssMb} MB of memory and was restarted` }
     default:
       return { ok: false, code: 'sandbox_crashed', message: `the call crashed its sandbox process twice (${exit}), with no limit to explain it` }
-  }
-}
-
-/** Where progress records live: memory-backed where the system has it (they are written per call). */
-function progressRecordDir (): string {
-  try {
-    accessSync('/dev/shm', constants.W_OK)
-    return '/dev/shm'
-  } catch {
-    return tmpdir()
   }
 }
 

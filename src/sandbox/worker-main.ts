@@ -1,36 +1,22 @@
 // Entry of a sandbox process: runs env calls in order, one isolate, nothing else.
 // The pool kills and replaces this process when a call does not come back in time.
-import { openSync, readSync, writeSync } from 'node:fs'
 import { IsolateRunner } from './isolate-runner.ts'
 import { clipText, type SandboxLimits } from './limits.ts'
-import { ProgressExit, progressCallIdOffset, progressCancelBelowOffset, progressExitOffset, type CallReply, type FromSandbox, type ToSandbox } from './protocol.ts'
+import { ProgressExit, ProgressRecord } from './progress-record.ts'
+import type { CallReply, FromSandbox, ToSandbox } from './protocol.ts'
 
 /** Exit code when V8 reports an error the isolate cannot contain. */
 const catastrophicExitCode = 70
 
 const limits = JSON.parse(process.argv[2] ?? '') as SandboxLimits
-const progressFd = openSync(process.argv[3] ?? '', 'r+')
+const progress = new ProgressRecord(process.argv[3] ?? '')
 /** The host takes calls back only from behind a call that ran this long (see pool.ts). */
 const stalledCallMs = Number(process.argv[4])
-const progress = Buffer.alloc(progressExitOffset + 1)
-const cancelMark = Buffer.alloc(8)
-
-function writeProgress (callId: number, exit: number = ProgressExit.none): void {
-  progress.writeDoubleLE(callId, progressCallIdOffset)
-  progress.writeUInt8(exit, progressExitOffset)
-  writeSync(progressFd, progress, 0, progress.length, 0)
-}
-
-/** Calls below this id were taken back by the host: they run elsewhere. */
-function cancelledBelow (): number {
-  return readSync(progressFd, cancelMark, 0, 8, progressCancelBelowOffset) === 8 ? cancelMark.readDoubleLE(0) : 0
-}
-
 let runningCallId = 0
 const runner = new IsolateRunner(limits, {
   onCatastrophicError: (message) => {
     // The running call is to blame: the host reads this record once the process is gone.
-    writeProgress(runningCallId, ProgressExit.outOfMemory)
+    progress.writeRunning(runningCallId, ProgressExit.outOfMemory)
     process.stderr.write(`sandbox: ${clipText(message, limits.maxErrorChars)}\n`)
     process.exit(catastrophicExitCode)
   },
@@ -42,13 +28,13 @@ const send = (message: FromSandbox): void => { process.send?.(message) }
 const replyFlushIntervalMs = 5
 
 // Answers go back in batches: one message per call would cost more than the call. Which call is
-// running is in the progress record (see protocol.ts).
+// running is in the progress record (see progress-record.ts).
 process.on('message', (batch: ToSandbox[]) => {
   let replies: CallReply[] = []
   let flushedAt = performance.now()
   // The cancel mark is read when it may have moved: before a batch, and after a call long enough
   // for the host to have taken back the calls behind it.
-  let cancelBelow = cancelledBelow()
+  let cancelBelow = progress.readCancelBelow()
   for (const message of batch) {
     if (message.kind === 'load') {
       runner.load(message.envKey, message.source)
@@ -56,10 +42,10 @@ process.on('message', (batch: ToSandbox[]) => {
     }
     if (message.id < cancelBelow) continue
     runningCallId = message.id
-    writeProgress(message.id)
+    progress.writeRunning(message.id)
     const startedAt = performance.now()
     const result = runner.call(message.envKey, message.op, message.state, message.args)
-    if (performance.now() - startedAt >= stalledCallMs / 2) cancelBelow = cancelledBelow()
+    if (performance.now() - startedAt >= stalledCallMs / 2) cancelBelow = progress.readCancelBelow()
     replies.push(result.ok ? { id: message.id, ...result } : { id: message.id, ok: false, code: result.code, message: clipText(result.message, limits.maxErrorChars) })
     const now = performance.now()
     if (now - flushedAt >= replyFlushIntervalMs) {
@@ -69,7 +55,7 @@ process.on('message', (batch: ToSandbox[]) => {
     }
   }
   runningCallId = 0
-  writeProgress(0)
+  progress.writeRunning(0)
   if (replies.length > 0) send({ kind: 'replies', replies })
 })
 process.on('disconnect', () => process.exit(0))
