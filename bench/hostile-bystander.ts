@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { CodeGymError } from '../src/errors.ts'
 import { Runtime, bundledEnvsDir } from '../src/env/runtime.ts'
 import type { Episode } from '../src/env/episode.ts'
 import { log, resultHeader } from './load/run.ts'
@@ -76,7 +77,8 @@ async function hostileCall (kind: string): Promise<HostileSample> {
     const result = await episode.step({ name: 'Misbehave', parameters: { kind } })
     return { kind, code: result.info.error?.code ?? 'ok', ms: performance.now() - started }
   } catch (error) {
-    return { kind, code: `threw ${(error as Error).message}`, ms: performance.now() - started }
+    // sandbox_busy: the hostile env's own calls waited too long on the quarantine process.
+    return { kind, code: error instanceof CodeGymError ? error.code : `threw ${(error as Error).message}`, ms: performance.now() - started }
   }
 }
 
