@@ -13,7 +13,8 @@
 //   they answer anything (capped): the pool never gives up. A call waits for a process at most
 //   maxQueueWaitMs and then fails with sandbox_busy (retryable), so every call is answered.
 import { fork, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CodeGymError } from '../errors.ts'
@@ -120,7 +121,6 @@ export class SandboxPool {
   readonly #probation = new Map<string, number>()
   readonly #events: RateLimitedEvents | undefined
   readonly #watchdog: NodeJS.Timeout
-  readonly #progressDir: string
   readonly #checkEveryMs: number
   #lastRssCheckAt = 0
   #nextCallId = 1
@@ -136,7 +136,6 @@ export class SandboxPool {
     this.options = Object.freeze({ ...defaultSandboxPoolOptions, ...options })
     if (!(this.options.workers >= 1)) throw new RangeError('a sandbox pool needs at least one worker')
     this.#events = events.onEvent === undefined ? undefined : new RateLimitedEvents(events.onEvent)
-    this.#progressDir = mkdtempSync(join(progressRecordDir(), 'codegym-sandbox-'))
     this.#slots = Array.from({ length: this.options.workers }, (_, index) => ({ index, quarantine: false, worker: undefined, failures: 0, restartTimer: undefined }))
     this.#quarantineSlot = { index: this.options.workers, quarantine: true, worker: undefined, failures: 0, restartTimer: undefined }
     for (const slot of this.#slots) this.#start(slot)
@@ -215,7 +214,6 @@ export class SandboxPool {
     }
     for (const call of [...this.#queue.drain(), ...this.#quarantineQueue.drain()]) this.#settle(call, closedResult)
     await Promise.all(exits)
-    rmSync(this.#progressDir, { recursive: true, force: true })
   }
 
   #allSlots (): Slot[] {
@@ -242,7 +240,7 @@ export class SandboxPool {
       maxErrorChars: this.options.maxErrorChars,
       watchdogGraceMs: this.options.watchdogGraceMs,
     }
-    const progressPath = join(this.#progressDir, `slot-${slot.index}-${this.#workerRestarts}-${this.#nextCallId}`)
+    const progressPath = join(progressRecordDir(), `codegym-sandbox-${process.pid}-${randomUUID()}`)
     const env: NodeJS.ProcessEnv = {}
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LC_') && name !== 'LANGUAGE') env[name] = value
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
@@ -275,7 +273,12 @@ export class SandboxPool {
   }
 
   #onMessage (worker: Worker, message: FromSandbox): void {
-    if (message.kind === 'ready') worker.ready = true
+    if (message.kind === 'ready') {
+      worker.ready = true
+      // Both sides hold the record open: its name is no longer needed, and nothing is left behind
+      // if this process dies without closing the pool.
+      rmSync(worker.progressPath, { force: true })
+    }
     else for (const reply of message.replies) this.#onReply(worker, reply)
     this.#pump()
   }
