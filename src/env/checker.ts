@@ -33,7 +33,7 @@ const distinctTaskSeeds = 8
 const maxProblemsShown = 5
 
 /** Rollback codes that mean the env itself broke, not that the agent erred. */
-const envFailureCodes: ReadonlySet<RollbackCode> = new Set<RollbackCode>(['timeout', 'memory_limit', 'not_json', 'state_too_large', 'observation_too_large', 'sandbox_crashed'])
+const envFailureCodes: ReadonlySet<RollbackCode> = new Set<RollbackCode>(['cpu_time_limit', 'wall_time_limit', 'memory_limit', 'not_json', 'state_too_large', 'observation_too_large', 'sandbox_crashed'])
 /**
  * Tool errors an env should never let an agent see: V8's own messages for bugs in env code, and
  * what a thrown non-Error turns into. A tool meant to fail throws an Error with a useful message.

@@ -4,7 +4,7 @@ import { validateAction } from '../schemas/validate.ts'
 import type { EpisodeStatus, JsonObject, JsonValue, RollbackCode, StepInfo, StepResult } from '../schemas/env.generated.ts'
 import { doneToolName, observeToolName } from './builtin-tools.ts'
 import type { EnvSpec } from './package.ts'
-import type { GuestCaller } from './guest.ts'
+import { guestFailure, type GuestCaller } from './guest.ts'
 import { encodeSnapshot } from './snapshot.ts'
 import type { SnapshotKeys } from './snapshot-keys.ts'
 
@@ -75,7 +75,7 @@ export class Episode {
     return this.#enqueue(async () => {
       this.#assertOpen()
       const result = await this.#guest(this.#record.spec, 'observe', this.#record.state, {})
-      if (!result.ok) throw new CodeGymError('env_error', `observe() failed: ${result.message}`)
+      if (!result.ok) throw guestFailure('observe()', result)
       return result.observation
     })
   }

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url'
 import { CodeGymError, EnvLoadError } from '../errors.ts'
 import { SandboxPool } from '../sandbox/pool.ts'
 import type { SandboxPoolOptions } from '../sandbox/limits.ts'
+import type { SandboxEventSink } from '../sandbox/event-log.ts'
 import { validateResetOptions } from '../schemas/validate.ts'
 import type { JsonObject, ResetOptions, ResetResult, Snapshot } from '../schemas/env.generated.ts'
 import { Episode } from './episode.ts'
-import { guestCaller, type GuestCaller } from './guest.ts'
+import { guestCaller, guestFailure, type GuestCaller } from './guest.ts'
 import { findEnvPackages, loadEnvPackage, type EnvSpec } from './package.ts'
 import { decodeSnapshot, snapshotContent } from './snapshot.ts'
 import { processSnapshotKeys, type SnapshotKeys } from './snapshot-keys.ts'
@@ -28,6 +29,8 @@ export interface RuntimeOptions {
   sandbox?: Partial<SandboxPoolOptions>
   /** Keys that sign and verify snapshots. Default: this process's random key (processSnapshotKeys). */
   snapshotKeys?: SnapshotKeys
+  /** Restarts, kills and probations of the sandbox, rate-limited (the server logs them). */
+  onSandboxEvent?: SandboxEventSink
 }
 
 export interface ResetOutcome extends ResetResult {
@@ -50,7 +53,7 @@ export class Runtime {
 
   static async create (options: RuntimeOptions = {}): Promise<Runtime> {
     const envs = await loadEnvs(options.envDirs ?? [bundledEnvsDir])
-    return new Runtime(envs, new SandboxPool(options.sandbox), options.snapshotKeys ?? processSnapshotKeys)
+    return new Runtime(envs, new SandboxPool(options.sandbox, options.onSandboxEvent === undefined ? {} : { onEvent: options.onSandboxEvent }), options.snapshotKeys ?? processSnapshotKeys)
   }
 
   /** Env ids, sorted. */
@@ -77,7 +80,7 @@ export class Runtime {
       if (started.code === 'observation_too_large' || started.code === 'state_too_large') {
         throw new CodeGymError('invalid_reset_options', `${envId}: this task is over the server's limits: ${started.message}`, { reason: started.code })
       }
-      throw new CodeGymError('env_error', `${envId} reset() failed: ${started.message}`)
+      throw guestFailure(`${envId} reset()`, started)
     }
     const episode = new Episode({
       spec,
@@ -150,7 +153,7 @@ export class Runtime {
       throw new CodeGymError('invalid_reset_options', `${spec.manifest.id} has no difficulty ${JSON.stringify(difficulty)}; it has ${difficulties.join(', ')}`)
     }
     const generated = await this.#guest(spec, 'generate', '', { seed, difficulty })
-    if (!generated.ok) throw new CodeGymError('env_error', `${spec.manifest.id} generate() failed: ${generated.message}`)
+    if (!generated.ok) throw guestFailure(`${spec.manifest.id} generate()`, generated)
     const config = generated.config ?? {}
     if (!spec.validateConfig(config)) throw new CodeGymError('env_error', `${spec.manifest.id} generate() made an invalid ${spec.validateConfig.lastError}`)
     return { config, difficulty }

@@ -1,7 +1,7 @@
 // Runs a tool-using policy (an env's oracle solver) in its own isolate, one episode at a time.
 // Used by the env checker and tests, not by the server, so it runs in the calling process.
 import ivm from 'isolated-vm'
-import { compileBootstrap, installGuest } from './isolate-runner.ts'
+import { compileBootstrap, installGuest, runWithCpuLimit } from './isolate-runner.ts'
 import { defaultSandboxLimits, type SandboxLimits } from './limits.ts'
 
 type Advance = (inputJson: string) => string
@@ -36,11 +36,10 @@ export class PolicySandbox {
   }
 
   #call (input: object): PolicyMove {
-    try {
-      const output = this.#advance.applySync(undefined, [JSON.stringify(input)], { timeout: this.#limits.callTimeoutMs }) as string
-      return JSON.parse(output) as PolicyMove
-    } catch (error) {
-      return { error: `the policy failed: ${(error as Error).message}` }
-    }
+    const inputJson = JSON.stringify(input)
+    const outcome = runWithCpuLimit(this.#isolate, this.#limits, (timeout) => this.#advance.applySync(undefined, [inputJson], { timeout }) as string)
+    if (outcome.ok) return JSON.parse(outcome.value) as PolicyMove
+    const message = 'error' in outcome ? (outcome.error as Error).message : outcome.message
+    return { error: `the policy failed: ${message}` }
   }
 }

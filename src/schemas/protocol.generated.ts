@@ -118,7 +118,8 @@ export type RollbackCode =
   | 'unknown_tool'
   | 'invalid_parameters'
   | 'tool_error'
-  | 'timeout'
+  | 'cpu_time_limit'
+  | 'wall_time_limit'
   | 'memory_limit'
   | 'not_json'
   | 'state_too_large'
@@ -234,9 +235,13 @@ export interface Limits {
    */
   maxSendBufferBytes: number
   /**
-   * Time one env call may run, by the wall clock, before it is rolled back (sandbox).
+   * CPU time one env call may use (the env's own CPU time) before it is rolled back with cpu_time_limit (sandbox).
    */
   callTimeoutMs: number
+  /**
+   * Wall-clock time one env call may take however little CPU it gets before it is rolled back with wall_time_limit (sandbox); an answer to a step can take up to about this long.
+   */
+  callWallTimeoutMs: number
   /**
    * Largest env state (sandbox).
    */

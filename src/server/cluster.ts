@@ -160,6 +160,8 @@ export class ClusterPrimary {
       draining: this.#draining,
       sessions: answers.reduce((sum, each) => sum + each.sessions, 0),
       connections: answers.reduce((sum, each) => sum + each.connections, 0),
+      // A connection may be routed to any worker: each needs a sandbox that can take calls.
+      sandboxReady: answers.length > 0 && answers.every((each) => each.sandboxReady),
     }
   }
 

@@ -1,4 +1,4 @@
-// The HTTP side of codegym-serve (/healthz, /metrics, /envs): one set of routes, answered by a
+// The HTTP side of codegym-serve (/healthz, /readyz, /metrics, /envs): one set of routes, answered by a
 // single server from its own state and by a multi-process server's primary from its workers'.
 // /healthz is open to anyone (probes carry no secrets); /metrics and /envs tell an outsider about the
 // server's internals, so when the server has tokens they need one as `Authorization: Bearer <token>`.
@@ -9,6 +9,8 @@ export interface Health {
   draining: boolean
   sessions: number
   connections: number
+  /** At least one sandbox process can take env calls (with several server processes: in each). */
+  sandboxReady: boolean
 }
 
 export interface HttpSources {
@@ -34,8 +36,15 @@ export async function answerHttp (request: IncomingMessage, response: ServerResp
   try {
     switch (path) {
       case '/healthz': {
-        const { draining, sessions, connections } = await sources.health()
-        return json(draining ? 503 : 200, { status: draining ? 'draining' : 'ok', sessions, connections })
+        const { draining, sessions, connections, sandboxReady } = await sources.health()
+        return json(draining ? 503 : 200, { status: draining ? 'draining' : 'ok', sessions, connections, sandboxReady })
+      }
+      // Readiness: can this server take new work now? Not while it drains, nor while no sandbox
+      // process can run env calls (they would wait, then fail with sandbox_busy).
+      case '/readyz': {
+        const { draining, sessions, connections, sandboxReady } = await sources.health()
+        const status = draining ? 'draining' : sandboxReady ? 'ready' : 'sandbox_unavailable'
+        return json(status === 'ready' ? 200 : 503, { status, sessions, connections, sandboxReady })
       }
       case '/metrics': {
         const { contentType, text } = await sources.metrics()
@@ -45,7 +54,7 @@ export async function answerHttp (request: IncomingMessage, response: ServerResp
       case '/envs':
         return json(200, { envs: await sources.envs() })
       default:
-        return json(404, { error: `no such path: ${path}; try /healthz, /metrics, /envs, or a WebSocket` })
+        return json(404, { error: `no such path: ${path}; try /healthz, /readyz, /metrics, /envs, or a WebSocket` })
     }
   } catch (error) {
     // Only a multi-process server's sources can fail (a worker did not answer in time).

@@ -8,7 +8,7 @@ export const maxStepsCeiling = (envSchema as { $defs: { ResetOptions: { properti
   .$defs.ResetOptions.properties.maxSteps.maximum
 
 /** Limits of the wire protocol itself (the rest of Limits comes from the sandbox). */
-export type ServerLimits = Omit<Limits, 'callTimeoutMs' | 'maxStateBytes' | 'maxObservationBytes'>
+export type ServerLimits = Omit<Limits, 'callTimeoutMs' | 'callWallTimeoutMs' | 'maxStateBytes' | 'maxObservationBytes'>
 
 export const defaultServerLimits: Readonly<ServerLimits> = Object.freeze({
   maxFrameBytes: 1024 * 1024,
@@ -45,6 +45,7 @@ export function advertisedLimits (server: ServerLimits, sandbox: SandboxPoolOpti
   return {
     ...server,
     callTimeoutMs: sandbox.callTimeoutMs,
+    callWallTimeoutMs: sandbox.callWallTimeoutMs,
     maxStateBytes: sandbox.maxStateBytes,
     maxObservationBytes: sandbox.maxObservationBytes,
   }

@@ -2,6 +2,8 @@
 // process metrics done right). Each server has its own registry, so tests can run several.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { StepResult } from '../schemas/env.generated.ts'
+import { sandboxExitCauses } from '../sandbox/event-log.ts'
+import type { SandboxPoolStats } from '../sandbox/pool.ts'
 
 /** Step latency buckets in seconds: sandbox calls take tens of microseconds, the tail milliseconds. */
 const stepLatencyBucketsSeconds = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -13,6 +15,8 @@ export interface MetricSources {
   unauthenticatedConnections?: () => number
   sandboxRestarts: () => number
   sandboxQueuedCalls: () => number
+  /** The sandbox pool's own figures; without it (a server-less test) its gauges are left out. */
+  sandbox?: () => SandboxPoolStats
 }
 
 export class ServerMetrics {
@@ -44,6 +48,23 @@ export class ServerMetrics {
     gauge('codegym_unauthenticated_connections', 'Connections that have not said hello yet (HTTP request, upgrade, waiting for hello).', sources.unauthenticatedConnections ?? (() => 0))
     gauge('codegym_sandbox_restarts', 'Sandbox processes replaced since start (timeouts, crashes).', sources.sandboxRestarts)
     gauge('codegym_sandbox_queued_calls', 'Env calls waiting for a sandbox process.', sources.sandboxQueuedCalls)
+    const sandbox = sources.sandbox
+    if (sandbox !== undefined) {
+      gauge('codegym_sandbox_processes_ready', 'Sandbox processes that can take calls now (readiness fails at 0).', () => sandbox().processesReady)
+      gauge('codegym_sandbox_calls_expired', 'Env calls that waited maxQueueWaitMs for a sandbox process and failed with sandbox_busy, since start.', () => sandbox().callsExpired)
+      gauge('codegym_sandbox_calls_detached', 'Env calls taken back from a sandbox process stalled by another call and run elsewhere, since start.', () => sandbox().callsDetached)
+      gauge('codegym_sandbox_envs_on_probation', 'Env types whose calls run on the quarantine sandbox process.', () => sandbox().envsOnProbation)
+      const exits: Gauge<'cause'> = new Gauge({
+        name: 'codegym_sandbox_exits',
+        help: 'Sandbox processes ended since start, by cause (wall_time_limit, out_of_memory, rss_limit, start_timeout, crashed).',
+        labelNames: ['cause'],
+        registers,
+        collect () {
+          const counts = sandbox().exits
+          for (const cause of sandboxExitCauses) exits.set({ cause }, counts[cause])
+        },
+      })
+    }
     collectDefaultMetrics({ register: this.registry })
   }
 

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws'
 import { Runtime } from '../env/runtime.ts'
 import type { SnapshotKeys } from '../env/snapshot-keys.ts'
 import { checkTokens, TokenSet } from './auth.ts'
+import type { SandboxEvent } from '../sandbox/event-log.ts'
 import { defaultSandboxPoolOptions, type SandboxPoolOptions } from '../sandbox/limits.ts'
 import type { Limits } from '../schemas/protocol.generated.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -29,6 +30,13 @@ export const defaultPort = 8765
 export const defaultHost = '127.0.0.1'
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+/** Log lines of the sandbox pool's events (at most 20 a minute; see src/sandbox/event-log.ts). */
+const sandboxEventMessages: Record<SandboxEvent['kind'], string> = {
+  process_exit: 'sandbox process ended and is being replaced',
+  env_probation: 'env type put on probation: its calls run on the quarantine sandbox process',
+  calls_expired: 'env calls waited too long for a sandbox process and failed with sandbox_busy',
+}
 
 /** How often expired and idle sessions are looked for. */
 const sweepIntervalMs = 1000
@@ -127,6 +135,7 @@ export class CodeGymServer {
       unauthenticatedConnections: () => this.#unauthenticated.size,
       sandboxRestarts: () => runtime.pool.stats().workerRestarts,
       sandboxQueuedCalls: () => runtime.pool.stats().queuedCalls,
+      sandbox: () => runtime.pool.stats(),
     })
     const server = this
     this.#state = {
@@ -171,8 +180,14 @@ export class CodeGymServer {
     // Before anything is started that would need stopping again.
     checkTokens(tokenList(options.token), 'server options')
     checkServerLimits({ ...defaultServerLimits, ...options.limits })
-    const runtime = options.runtime ?? await Runtime.create({ envDirs: options.envDirs, sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox }, snapshotKeys: options.snapshotKeys })
-    const server = new CodeGymServer(runtime, options.runtime === undefined, options)
+    const logger = options.logger ?? pino({ name: 'codegym-serve' }, pino.destination(2))
+    const runtime = options.runtime ?? await Runtime.create({
+      envDirs: options.envDirs,
+      sandbox: { ...defaultSandboxPoolOptions, ...options.sandbox },
+      snapshotKeys: options.snapshotKeys,
+      onSandboxEvent: (event) => logger.warn({ sandbox: event }, sandboxEventMessages[event.kind]),
+    })
+    const server = new CodeGymServer(runtime, options.runtime === undefined, { ...options, logger })
     server.#learnStaticResponseSizes()
     if (options.listen === false) {
       server.logger.info({ envs: runtime.envIds().length, sandboxWorkers: runtime.pool.options.workers }, 'ready')
@@ -218,7 +233,7 @@ export class CodeGymServer {
   get sessionCount (): number { return this.#sessions.size }
   get isDraining (): boolean { return this.#draining }
   get envIds (): string[] { return this.#runtime.envIds() }
-  health (): Health { return { draining: this.#draining, sessions: this.#sessions.size, connections: this.#connections.size } }
+  health (): Health { return { draining: this.#draining, sessions: this.#sessions.size, connections: this.#connections.size, sandboxReady: this.#runtime.pool.ready } }
   get connectionCount (): number { return this.#connections.size }
 
   /** Serves one connection over any transport (the in-memory pair in tests). */

@@ -120,8 +120,9 @@ await t.test('ports: the server binds the container port; probes and Services re
   const port = container.ports[0] as { name: string, containerPort: number }
   t.equal(flags.port, port.containerPort, '--port is the container port')
   const reaches = (target: string | number): boolean => target === port.name || target === port.containerPort
-  for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-    t.equal(container[probe]?.httpGet?.path, '/healthz', `${probe} asks /healthz`)
+  const paths: Record<string, string> = { startupProbe: '/healthz', readinessProbe: '/readyz', livenessProbe: '/healthz' }
+  for (const [probe, path] of Object.entries(paths)) {
+    t.equal(container[probe]?.httpGet?.path, path, `${probe} asks ${path}`)
     t.ok(reaches(container[probe]?.httpGet?.port), `${probe} asks the container port`)
   }
   for (const service of manifests.filter(({ doc }) => doc.kind === 'Service').map(({ doc }) => doc)) {

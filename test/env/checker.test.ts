@@ -49,7 +49,7 @@ await t.test('each broken fixture fails its check and only that one', async (t) 
     'test/checker-seed-blind-v1': [['determinism'], /8 seeds at hard gave 1 distinct task: the generator ignores its seed/],
     'test/checker-unfilled-placeholder-v1': [['statement'], /does not fill \{\{size\}\}/],
     'test/checker-throws-non-error-v1': [['random-actions'], /GetElement failed with tool_error: \[object Object\]/],
-    'test/checker-loops-v1': [['random-actions'], /GetElement failed with timeout/],
+    'test/checker-loops-v1': [['random-actions'], /GetElement failed with cpu_time_limit/],
     'test/checker-bad-docs-v1': [['manifest'], /tool Add: parameter a is documented only as "a"/],
     'test/checker-accepts-anything-v1': [['wrong-answer'], /Done\(-?\d+\) against -?\d+ was judged correct/],
   }

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import type { TestContext } from '../helpers/tap.ts'
 import { Runtime, bundledEnvsDir } from '../../src/env/runtime.ts'
+import { defaultSandboxLimits } from '../../src/sandbox/limits.ts'
 import type { Episode } from '../../src/env/episode.ts'
 import type { JsonValue, RollbackCode, StepResult } from '../../src/schemas/env.generated.ts'
 
@@ -15,6 +16,7 @@ const hostileId = 'test/hostile-v1'
 const limits = {
   workers: 2,
   callTimeoutMs: 200,
+  callWallTimeoutMs: 2000,
   // Generous, so that a fresh isolate's set-up on a loaded machine is never mistaken for a hang.
   watchdogGraceMs: 1000,
   isolateMemoryLimitMb: 64,
@@ -108,8 +110,9 @@ const misbehave = (kind: string, size?: number): unknown => ({ name: 'Misbehave'
 const probe = (kind: string): unknown => ({ name: 'Probe', parameters: { kind } })
 
 await t.test('runaway CPU', async (t) => {
-  await t.test('an infinite loop times out', (t) => expectContained(t, misbehave('loop'), ['timeout']))
-  await t.test('an endless chain of microtasks times out', (t) => expectContained(t, misbehave('microtask-loop'), ['timeout']))
+  await t.test('an infinite loop times out', (t) => expectContained(t, misbehave('loop'), ['cpu_time_limit']))
+  // Each microtask allocates: the chain may fill the heap before it has used the CPU limit.
+  await t.test('an endless chain of microtasks times out', (t) => expectContained(t, misbehave('microtask-loop'), ['cpu_time_limit', 'memory_limit']))
   await t.test('deep recursion is a tool error', (t) => expectContained(t, misbehave('recursion'), ['tool_error'], /RangeError/))
 })
 
@@ -118,15 +121,18 @@ await t.test('memory', async (t) => {
     // The bomb fills the heap in well under the time limit, but a loaded machine may stretch that.
     const codes: RollbackCode[] = []
     for (let attempt = 0; attempt < 3 && !codes.includes('memory_limit'); attempt++) {
-      const result = await expectContained(t, misbehave('memory-bomb'), ['memory_limit', 'timeout'])
+      const result = await expectContained(t, misbehave('memory-bomb'), ['memory_limit', 'cpu_time_limit'])
       codes.push(result.info.error!.code)
     }
     t.ok(codes.includes('memory_limit'), `memory_limit was reported (got ${codes.join(', ')})`)
   })
   await t.test('array buffers past the memory limit are refused', (t) => expectContained(t, misbehave('buffer-bomb'), ['tool_error', 'memory_limit']))
   // These can hang the isolate where its own limits do not reach: the pool's watchdog ends them.
-  await t.test('a huge allocation inside one builtin', (t) => expectContained(t, misbehave('huge-array'), ['timeout', 'memory_limit', 'sandbox_crashed']))
-  await t.test('a huge Map', (t) => expectContained(t, misbehave('huge-map'), ['timeout', 'memory_limit', 'sandbox_crashed']))
+  // The pool knows which call was running when it killed or lost a process: the blame is exact.
+  await t.test('a huge allocation inside one builtin', (t) => expectContained(t, misbehave('huge-array'), ['wall_time_limit', 'memory_limit']))
+  await t.test('a huge Map', (t) => expectContained(t, misbehave('huge-map'), ['cpu_time_limit', 'wall_time_limit', 'memory_limit']))
+  await t.test('an allocation past the memory limit inside one builtin', (t) => expectContained(t, misbehave('huge-fill'), ['memory_limit', 'wall_time_limit']))
+  await t.test('a builtin that cannot be interrupted runs past the CPU limit', (t) => expectContained(t, misbehave('huge-join'), ['cpu_time_limit', 'memory_limit']))
 })
 
 await t.test('errors and values that are not plain JSON', async (t) => {
@@ -161,6 +167,18 @@ await t.test('errors and values that are not plain JSON', async (t) => {
     expectContained(t, misbehave('return-huge-string', limits.maxObservationBytes + 1), ['observation_too_large']))
   await t.test('a state over maxStateBytes', (t) =>
     expectContained(t, misbehave('store-huge', limits.maxStateBytes + 1), ['state_too_large']))
+  await t.test('a state far over the limit is refused before it is serialized', async (t) => {
+    // Serializing 40 MB of state would need another 40 MB: past the 64 MB isolate limit, it would be
+    // memory_limit. Refused while it is walked, it is state_too_large.
+    await expectContained(t, misbehave('store-huge', 40 * 1024 * 1024), ['state_too_large'])
+  })
+  await t.test('an error message that quotes a huge property name is cut to maxErrorChars', async (t) => {
+    // Under maxObservationBytes (4 KB here), so that the size is not what is refused first.
+    const result = await expectContained(t, misbehave('return-huge-key', 3000), ['not_json'])
+    const message = result.info.error?.message ?? ''
+    t.ok(message.length <= defaultSandboxLimits.maxErrorChars + 3, `message of ${message.length} characters`)
+    t.ok((result.observation as string).length <= defaultSandboxLimits.maxErrorChars + 10, 'and so is the observation')
+  })
   await t.test('a state just under maxStateBytes is committed', async (t) => {
     const { episode } = await runtime.reset(hostileId, { config: { start: 1 } })
     const result = await episode.step(misbehave('store-huge', limits.maxStateBytes - 200))
@@ -263,18 +281,21 @@ function sandboxPids (): number[] {
   return out.split('\n').filter((line) => line.includes('worker-main')).map((line) => Number.parseInt(line.trim(), 10))
 }
 
-await t.test('a sandbox process killed during a call', async (t) => {
+await t.test('a sandbox process killed from outside during a call', async (t) => {
   // Both processes answer first, so both are up; then they are killed while the loop runs.
   await Promise.all([hostile.observe(), benign.observe()])
   const pids = sandboxPids()
-  t.equal(pids.length, limits.workers)
+  // The hostile env is on probation by now: it runs on the quarantine process, one more.
+  t.equal(pids.length, limits.workers + 1)
   const before = hostile.committedState
   const restarts = runtime.pool.stats().workerRestarts
   const pending = hostile.step(misbehave('loop'))
-  while (runtime.pool.stats().callsInFlight === 0) await delay(1)
+  // Killed once the loop runs (killed before it starts, it would just run again elsewhere).
+  while (runtime.pool.stats().callsRunning === 0) await delay(1)
   for (const pid of pids) process.kill(pid, 'SIGKILL')
+  // Killed from outside, with no limit to blame: the call runs again on a fresh process.
   const result = await pending
-  assertRolledBack(t, result, ['sandbox_crashed'], /died/)
+  assertRolledBack(t, result, ['cpu_time_limit'])
   t.equal(hostile.committedState, before)
   // A call handed to the idle process before the pool has seen it die would fail as well.
   while (runtime.pool.stats().workerRestarts < restarts + pids.length) await delay(5)

@@ -66,7 +66,9 @@ await t.test('connections land on both workers, and sessions work on each', asyn
 await t.test('/healthz, /metrics and /envs answer for the whole node', async (t) => {
   const health = await fetch(`${server.httpBase}/healthz`)
   t.equal(health.status, 200)
-  t.same(await health.json(), { status: 'ok', sessions: 4, connections: 4 }, 'sessions and connections of both workers')
+  t.same(await health.json(), { status: 'ok', sessions: 4, connections: 4, sandboxReady: true }, 'sessions and connections of both workers')
+  const ready = await fetch(`${server.httpBase}/readyz`)
+  t.equal(ready.status, 200, '/readyz: every worker has a sandbox that takes calls')
   const text = await metrics(t)
   const perWorker = [0, 1].map((worker) => players.filter((player) => workerOf(player.token) === worker).length)
   t.ok(perWorker.every((count) => count > 0 && count < 4), `each worker holds some of the sessions (${perWorker.join(' + ')})`)

@@ -1,4 +1,4 @@
-// The HTTP side of codegym-serve: /healthz, /metrics (Prometheus text), /envs, and what any
+// The HTTP side of codegym-serve: /healthz, /readyz, /metrics (Prometheus text), /envs, and what any
 // other path or method gets.
 import { pino } from 'pino'
 import t from 'tap'
@@ -23,8 +23,43 @@ await t.test('GET /healthz: 200 with JSON', async (t) => {
   const response = await fetch(`${base}/healthz`)
   t.equal(response.status, 200)
   t.match(response.headers.get('content-type'), /^application\/json/)
-  t.same(await response.json(), { status: 'ok', sessions: 1, connections: 1 })
+  t.same(await response.json(), { status: 'ok', sessions: 1, connections: 1, sandboxReady: true })
   t.equal((await fetch(`${base}/healthz?probe=1`)).status, 200, 'a query string is ignored')
+})
+
+await t.test('GET /readyz: 200 while a sandbox process can take calls', async (t) => {
+  const response = await fetch(`${base}/readyz`)
+  t.equal(response.status, 200)
+  t.same(await response.json(), { status: 'ready', sessions: 1, connections: 1, sandboxReady: true })
+})
+
+await t.test('GET /readyz: 503 while no sandbox process can take calls; /healthz stays 200', async (t) => {
+  // An RSS limit no sandbox process can meet: each is killed at its first check, and restarts back off.
+  const sick = await CodeGymServer.start({ port: 0, envDirs: exampleEnvDirs, sandbox: { workers: 1, maxSandboxProcessRssMb: 1 }, logger: pino({ level: 'silent' }) })
+  t.teardown(() => sick.close())
+  const sickBase = `http://127.0.0.1:${sick.address.port}`
+  const deadline = performance.now() + 60_000
+  const poll = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+    while (!(await check())) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+  const rssKills = async (): Promise<number> => {
+    const exits = /^codegym_sandbox_exits\{cause="rss_limit"\} (\d+)$/m.exec(await (await fetch(`${sickBase}/metrics`)).text())
+    return exits === null ? 0 : Number(exits[1])
+  }
+  await poll('a sandbox process was killed for its memory', async () => await rssKills() >= 1)
+  t.pass('the kills are counted by cause in /metrics')
+  let ready = await fetch(`${sickBase}/readyz`)
+  await poll('/readyz answers 503', async () => {
+    if (ready.status === 503) return true
+    await ready.body?.cancel()
+    ready = await fetch(`${sickBase}/readyz`)
+    return ready.status === 503
+  })
+  t.same(await ready.json(), { status: 'sandbox_unavailable', sessions: 0, connections: 0, sandboxReady: false })
+  t.equal((await fetch(`${sickBase}/healthz`)).status, 200, 'liveness is about the process, not the sandbox')
 })
 
 await t.test('GET /metrics: Prometheus text', async (t) => {
@@ -51,6 +86,10 @@ await t.test('GET /metrics: Prometheus text', async (t) => {
   t.equal(value('codegym_resets_total'), 1, 'codegym_resets_total')
   t.ok((value('process_resident_memory_bytes') ?? 0) > 0, 'process memory')
   t.ok((value('nodejs_heap_size_used_bytes') ?? 0) > 0, 'heap used')
+  t.equal(value('codegym_sandbox_processes_ready'), 1, 'codegym_sandbox_processes_ready')
+  t.equal(value('codegym_sandbox_exits{cause="crashed"}'), 0, 'codegym_sandbox_exits by cause')
+  t.equal(value('codegym_sandbox_envs_on_probation'), 0, 'codegym_sandbox_envs_on_probation')
+  t.equal(value('codegym_sandbox_calls_expired'), 0, 'codegym_sandbox_calls_expired')
 })
 
 await t.test('GET /envs: the env ids', async (t) => {

@@ -47,7 +47,7 @@ const cases: Record<string, Case> = {
   'generator-throws': { inputs: replaced(inputs, 'const n = rng.int(min, max)', 'const n = rng.int(max, min)'), expect: ['inputs', 'generator_failed', /generate\(rng, "easy"\) with seed 1 failed: tool_error: RangeError: rng\.int/] },
   'generator-invalid': { inputs: replaced(inputs, 'rng.int(-1000, 1000)', 'rng.int(-1000, 1000) * 10'), expect: ['inputs', 'generator_failed', /input easy-1: config\/values\/\d+ must be <= 1000/] },
   'edge-unknown-level': { inputs: replaced(inputs, "{ difficulty: 'easy', config: { values: [1, 3, 5, 7, 9] } }", "{ difficulty: 'medium', config: { values: [1, 3, 5, 7, 9] } }"), expect: ['inputs', 'generator_failed', /edge case 1 has difficulty "medium"/] },
-  'solution-loops': { problem: { solution: 'function solve (input) {\n  while (true) {}\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: timeout: /] },
+  'solution-loops': { problem: { solution: 'function solve (input) {\n  while (true) {}\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: cpu_time_limit: /] },
   'solution-memory': { problem: { solution: 'function solve (input) {\n  const chunks = []\n  while (true) chunks.push(new Array(100000).fill(input.values.length))\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: memory_limit: /] },
   'solution-not-json': { problem: { solution: 'function solve (input) {\n  return () => input\n}\n' }, expect: ['inputs', 'reference_failed', /input easy-1: not_json: /] },
   'solution-missing': { problem: { solution: 'function answer (input) { return 0 }\n' }, expect: ['inputs', 'reference_failed', /the solution defines no function solve/] },

@@ -13,7 +13,7 @@ RUNTIME_ERROR_CODES: tuple[str, ...] = ('unknown_env', 'unknown_task', 'invalid_
 #: ErrorCode: every error.code a response can carry.
 ERROR_CODES: tuple[str, ...] = PROTOCOL_ERROR_CODES + RUNTIME_ERROR_CODES
 #: RollbackCode: info.error.code of a rolled-back step (an observation, not an exception).
-ROLLBACK_CODES: tuple[str, ...] = ('invalid_action', 'unknown_tool', 'invalid_parameters', 'tool_error', 'timeout', 'memory_limit', 'not_json', 'state_too_large', 'observation_too_large', 'sandbox_crashed')
+ROLLBACK_CODES: tuple[str, ...] = ('invalid_action', 'unknown_tool', 'invalid_parameters', 'tool_error', 'cpu_time_limit', 'wall_time_limit', 'memory_limit', 'not_json', 'state_too_large', 'observation_too_large', 'sandbox_crashed')
 
 
 class ParseError(CodeGymError):
@@ -147,12 +147,12 @@ class StepMismatchError(CodeGymError):
 
 
 class EnvError(CodeGymError):
-    "The env's own code failed outside a tool call (generate, reset, answer, observe): the env is faulty, and retrying the same request fails the same way. A task over the server's limits is invalid_reset_options instead."
+    "The env's own code failed outside a tool call (generate, reset, answer, observe) in a way that repeats: it threw, returned something that is not plain JSON or too large, hit the CPU time, wall-clock or memory limit, or crashed its sandbox process twice. The env is faulty; retrying fails the same way. (A busy machine or a neighbour's crash never causes it: see sandbox_busy.)"
     code = 'env_error'
 
 
 class SandboxBusyError(CodeGymError):
-    "Too many env calls are waiting for the sandbox; try again later."
+    "The sandbox is overloaded: too many env calls are waiting (maxQueuedCalls), no sandbox process could take the call within maxQueueWaitMs (e.g. while crashing processes are restarted), or the call was on several sandbox processes that other calls killed. Nothing was applied and a step is not counted; retry later."
     code = 'sandbox_busy'
 
 

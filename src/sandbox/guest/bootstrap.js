@@ -51,6 +51,37 @@
   global.Date = SafeDate
   Math.random = () => { throw new Error('Math.random is not available in the sandbox: use the rng argument') }
 
+  // Locale-sensitive built-ins read the host's default locale and time zone when a call names
+  // none: pin both, so the same env gives the same text on every host. (Array and typed-array
+  // toLocaleString call their elements' toLocaleString, so they follow.)
+  const fixedLocale = 'en-US'
+  const fixedTimeZone = 'UTC'
+  const withLocale = (real) => function (locales, options) {
+    return apply(real, this, [locales === undefined ? fixedLocale : locales, options])
+  }
+  const withLocaleAndZone = (real) => function (locales, options) {
+    const zoned = options === undefined || options === null ? { timeZone: fixedTimeZone } : options
+    if (zoned !== options) return apply(real, this, [locales === undefined ? fixedLocale : locales, zoned])
+    const copy = {}
+    for (const key of ownKeys(zoned)) copy[key] = zoned[key]
+    if (copy.timeZone === undefined) copy.timeZone = fixedTimeZone
+    return apply(real, this, [locales === undefined ? fixedLocale : locales, copy])
+  }
+  const replaceMethod = (proto, name, wrap) => {
+    const real = proto[name]
+    const wrapped = wrap(real)
+    defineProperty(wrapped, 'name', { value: name })
+    defineProperty(proto, name, { value: wrapped, writable: true, enumerable: false, configurable: true })
+  }
+  replaceMethod(Number.prototype, 'toLocaleString', withLocale)
+  replaceMethod(BigInt.prototype, 'toLocaleString', withLocale)
+  replaceMethod(String.prototype, 'toLocaleUpperCase', (real) => function (locales) { return apply(real, this, [locales === undefined ? fixedLocale : locales]) })
+  replaceMethod(String.prototype, 'toLocaleLowerCase', (real) => function (locales) { return apply(real, this, [locales === undefined ? fixedLocale : locales]) })
+  replaceMethod(String.prototype, 'localeCompare', (real) => function (that, locales, options) {
+    return apply(real, this, [that, locales === undefined ? fixedLocale : locales, options])
+  })
+  for (const name of ['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString']) replaceMethod(RealDate.prototype, name, withLocaleAndZone)
+
   // --- 2. Freeze every intrinsic, including those not reachable from globalThis. ---
   const hiddenIntrinsics = [
     getPrototypeOf(function * () {}), // %GeneratorFunction.prototype%
@@ -163,19 +194,29 @@
   // --- 4. Plain-JSON serialization: anything JSON.stringify would drop or mangle is an error. ---
   const maxJsonDepth = 64
   const describePath = (path) => path.length === 0 ? '' : ' at ' + path.join('')
-  const assertPlainJson = (value, what) => {
+  // Also refuses a value whose JSON text is certain to be over maxBytes as soon as the walk has
+  // seen that much, before anything is serialized: a 50 MB state is refused after its first 256 KB.
+  const assertPlainJson = (value, what, maxBytes, tooLargeCode) => {
     const ancestors = []
     const path = []
+    let leastBytes = 0
+    const count = (bytes) => {
+      leastBytes += bytes
+      if (leastBytes > maxBytes) throw new SandboxError(tooLargeCode, `${what} is over the limit of ${maxBytes} bytes as JSON`)
+    }
     const visit = (v) => {
       switch (typeof v) {
-        case 'string': case 'boolean': return
+        case 'string': count(v.length + 2); return
+        case 'boolean': count(4); return
         case 'number':
+          count(1)
           if (!isFiniteNumber(v)) throw new SandboxError('not_json', `${what} holds ${StringCtor(v)}, which is not JSON${describePath(path)}`)
           return
         case 'object': break
         default: throw new SandboxError('not_json', `${what} holds a ${typeof v}, which is not JSON${describePath(path)}`)
       }
-      if (v === null) return
+      if (v === null) { count(4); return }
+      count(2)
       if (ancestors.length >= maxJsonDepth) throw new SandboxError('not_json', `${what} is nested deeper than ${maxJsonDepth} levels${describePath(path)}`)
       if (ancestors.includes(v)) throw new SandboxError('not_json', `${what} contains a cycle${describePath(path)}`)
       const proto = getPrototypeOf(v)
@@ -193,6 +234,7 @@
         if (!descriptor.enumerable) throw new SandboxError('not_json', `${what} has a non-enumerable property${describePath([...path, '.' + key])}`)
         // An undefined property is dropped by JSON and reads back as undefined: same meaning, so allowed.
         if (!array && descriptor.value === undefined) continue
+        count(array ? 0 : key.length + 3)
         path.push(array ? `[${key}]` : '.' + key)
         visit(descriptor.value)
         path.pop()
@@ -217,7 +259,7 @@
   // so the exact count is needed only in between.
   const toJson = (value, what, maxBytes, tooLargeCode) => {
     if (value === undefined) throw new SandboxError('not_json', `${what} is undefined`)
-    assertPlainJson(value, what)
+    assertPlainJson(value, what, maxBytes, tooLargeCode)
     const text = jsonStringify(value)
     if (text.length * 3 > maxBytes) {
       const bytes = text.length > maxBytes ? text.length : utf8Bytes(text)
@@ -291,8 +333,11 @@
     } catch {
       message = 'the env threw a value that cannot be shown'
     }
-    return message.length > limits.maxErrorChars ? message.slice(0, limits.maxErrorChars) + '...' : message
+    return clip(message)
   }
+  // Every text that leaves the sandbox is cut to its limit, whatever path it takes (an error
+  // message can quote a property name of any length).
+  const clip = (text) => text.length > limits.maxErrorChars ? text.slice(0, limits.maxErrorChars) + '...' : text
 
   // --- 6. install(envSource, limits) -> dispatch(op, stateJson, argsJson) -> resultJson ---
   const install = (envSource, limitsJson) => {
@@ -355,7 +400,7 @@
         for (const key of getOwnPropertyNames(fields)) result += ',"' + key + '":' + fields[key]
         return result + '}'
       } catch (error) {
-        if (error instanceof SandboxError) return jsonStringify({ ok: false, code: error.code, message: error.message })
+        if (error instanceof SandboxError) return jsonStringify({ ok: false, code: error.code, message: clip(error.message) })
         return jsonStringify({ ok: false, code: 'tool_error', message: messageOf(error) })
       }
     }
