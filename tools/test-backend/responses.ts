@@ -1,6 +1,6 @@
 // Response bodies: OpenAI's Chat Completions and Completions objects with vLLM's `token_ids`,
 // `prompt_token_ids` and `stop_reason`, and SGLang's /generate object.
-import type { ChatTokenizer } from '../tokenizer.ts'
+import type { ChatTokenizer } from '../../clients/grpo/tokenizer.ts'
 import type { Completion } from './generation.ts'
 import type { GenerationRequest } from './requests.ts'
 

@@ -1,9 +1,9 @@
 // From a policy's reply to the tokens a model would have sampled: the reply's text in the call
 // format, encoded with the tokenizer, cut by stop_token_ids or max_tokens, ended by the stop token,
 // with one deterministic log-prob per token.
-import { formatToolCall, parseToolCall } from '../tool-calls.ts'
+import { formatToolCall, parseToolCall } from '../../clients/grpo/tool-calls.ts'
 import { HttpError } from './errors.ts'
-import type { ChatTokenizer } from '../tokenizer.ts'
+import type { ChatTokenizer } from '../../clients/grpo/tokenizer.ts'
 import { hashText, mix, seedHash, tokenLogprob } from './determinism.ts'
 import type { GenerationRequest } from './requests.ts'
 import type { CallFormat, ChatServer, TestReply } from './types.ts'

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startTestBackend, type TestBackend } from '../../../../clients/grpo/test-backend/index.ts'
+import { startTestBackend, type TestBackend } from '../../../tools/test-backend/index.ts'
 import { firstTurn, post, tokenizer, tools } from './helpers.ts'
 
 /** Waits until the backend's counters say so; the test's own timeout bounds the wait. */

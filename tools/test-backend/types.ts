@@ -1,6 +1,6 @@
 // The test backend's public shapes: what a test configures, what a policy sees and answers, and
 // the counters a test reads back.
-import type { ChatTokenizer } from '../tokenizer.ts'
+import type { ChatTokenizer } from '../../clients/grpo/tokenizer.ts'
 
 export type CallFormat = 'openai' | 'hermes' | 'paper'
 

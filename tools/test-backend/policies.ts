@@ -1,5 +1,5 @@
 // Ready-made policies: the seeded default (random valid calls, then Done) and a turn-by-turn script.
-import { seededRandom } from '../../../src/seeded-random.ts'
+import { seededRandom } from '../../src/seeded-random.ts'
 import { testBackendDefaults } from './defaults.ts'
 import { hashText, mix, seedHash } from './determinism.ts'
 import { schemaObject } from './schema-values.ts'

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import type { ChatTokenizer } from '../tokenizer.ts'
+import type { ChatTokenizer } from '../../clients/grpo/tokenizer.ts'
 import { testBackendDefaults } from './defaults.ts'
 import { errorBody, HttpError } from './errors.ts'
 import { complete, unparseableCall, unwrapDelays } from './generation.ts'

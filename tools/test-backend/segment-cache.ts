@@ -4,7 +4,7 @@
 // text at their special tokens before anything else, so a prompt cut at each `<|im_start|>`
 // encodes piece by piece to exactly the ids of the whole; the pieces repeat across turns and
 // rollouts and are cached.
-import type { ChatTokenizer } from '../tokenizer.ts'
+import type { ChatTokenizer } from '../../clients/grpo/tokenizer.ts'
 
 const turnStart = '<|im_start|>'
 

@@ -2,10 +2,10 @@
 // turn-by-turn script, and the malformed-call fixtures.
 import t from 'tap'
 import { Ajv } from 'ajv'
-import { malformedCallReplies, scriptedPolicy, seededPolicy, type TestPolicyInput, type TestReply } from '../../../../clients/grpo/test-backend/index.ts'
-import { schemaValue } from '../../../../clients/grpo/test-backend/schema-values.ts'
-import { parseToolCall } from '../../../../clients/grpo/tool-calls.ts'
-import { seededRandom } from '../../../../src/seeded-random.ts'
+import { malformedCallReplies, scriptedPolicy, seededPolicy, type TestPolicyInput, type TestReply } from '../../../tools/test-backend/index.ts'
+import { schemaValue } from '../../../tools/test-backend/schema-values.ts'
+import { parseToolCall } from '../../../clients/grpo/tool-calls.ts'
+import { seededRandom } from '../../../src/seeded-random.ts'
 import { toolList } from './helpers.ts'
 
 const input = (overrides: Partial<TestPolicyInput>): TestPolicyInput =>

@@ -1,8 +1,8 @@
 // Each endpoint's response shape: token ids decode to the reply text and the stop token, one
 // log-prob per token, usage counted with the tokenizer; replies depend on the request alone.
 import t from 'tap'
-import { startTestBackend, scriptedPolicy, type TestPolicyInput } from '../../../../clients/grpo/test-backend/index.ts'
-import { formatToolCall, parseToolCall } from '../../../../clients/grpo/tool-calls.ts'
+import { startTestBackend, scriptedPolicy, type TestPolicyInput } from '../../../tools/test-backend/index.ts'
+import { formatToolCall, parseToolCall } from '../../../clients/grpo/tool-calls.ts'
 import { firstTurn, get, post, tokenizer, tools } from './helpers.ts'
 
 const imEnd = 151645

@@ -1,9 +1,9 @@
-// A real `codegym-serve` child process for tests: its JSON log lines (pino, on stderr), the URL from
-// its 'listening' line, and its exit.
+// A real `codegym-serve` child process, the one way tests and benches start one: its JSON log lines
+// (pino, on stderr), the URL from its 'listening' line, and its exit.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const bin = fileURLToPath(new URL('../../bin/codegym-serve.js', import.meta.url))
+const bin = fileURLToPath(new URL('../bin/codegym-serve.js', import.meta.url))
 /** Upper bound on a wait for a log line, so a broken server fails a test instead of hanging it. */
 const logWaitLimitMs = 30_000
 
@@ -68,8 +68,17 @@ export class ServeProcess {
     })
   }
 
+  get running (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
+
+  /** SIGKILL: no drain, for tests that only need the process gone. */
   kill (): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
+    if (this.running) this.child.kill('SIGKILL')
+  }
+
+  /** SIGTERM (the server drains), resolving once the process has exited. */
+  async stop (): Promise<void> {
+    if (this.running) this.child.kill('SIGTERM')
+    await this.exited
   }
 }
 

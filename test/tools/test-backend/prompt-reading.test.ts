@@ -1,9 +1,9 @@
 // Tools and turns read back from a prompt that arrives as text or token ids.
 import t from 'tap'
-import { assistantTurns, toolsFromPrompt } from '../../../../clients/grpo/test-backend/prompt-reading.ts'
-import { segmentCodec } from '../../../../clients/grpo/test-backend/segment-cache.ts'
-import { renderPrompt } from '../../../../src/env/prompt.ts'
-import type { TemplateMessage } from '../../../../clients/grpo/tokenizer.ts'
+import { assistantTurns, toolsFromPrompt } from '../../../tools/test-backend/prompt-reading.ts'
+import { segmentCodec } from '../../../tools/test-backend/segment-cache.ts'
+import { renderPrompt } from '../../../src/env/prompt.ts'
+import type { TemplateMessage } from '../../../clients/grpo/tokenizer.ts'
 import { firstTurn, tokenizer, toolList, tools } from './helpers.ts'
 
 const conversation: TemplateMessage[] = [

@@ -1,7 +1,7 @@
 // Request bodies of the three generation endpoints, checked and brought to one shape. Field names
 // follow OpenAI's Chat Completions and Completions APIs with vLLM's extensions
 // (`return_token_ids`, `stop_token_ids`, token-id prompts) and SGLang's native /generate.
-import type { ChatTokenizer, TemplateMessage } from '../tokenizer.ts'
+import type { ChatTokenizer, TemplateMessage } from '../../clients/grpo/tokenizer.ts'
 import { badRequest, contextOverflow } from './errors.ts'
 import { assistantTurns, toolEntry, toolsFromPrompt } from './prompt-reading.ts'
 import type { SegmentCodec } from './segment-cache.ts'

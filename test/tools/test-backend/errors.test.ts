@@ -2,7 +2,7 @@
 // a policy scripts.
 import t from 'tap'
 import { request as httpRequest } from 'node:http'
-import { startTestBackend, type TestReply } from '../../../../clients/grpo/test-backend/index.ts'
+import { startTestBackend, type TestReply } from '../../../tools/test-backend/index.ts'
 import { firstTurn, post, tokenizer, tools } from './helpers.ts'
 
 const backend = await startTestBackend({ tokenizer, maxContextTokens: 300, maxRequestBytes: 64 * 1024 })

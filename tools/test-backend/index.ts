@@ -2,7 +2,7 @@
 // completions endpoints (vLLM's token-id fields) and SGLang's /generate, replies from a policy
 // that sees the prompt, the tools, the turn and the seed. The same request always gets the same
 // reply, whatever the order requests arrive in.
-import { loadChatTokenizer } from '../tokenizer.ts'
+import { loadChatTokenizer } from '../../clients/grpo/tokenizer.ts'
 import { testBackendDefaults } from './defaults.ts'
 import { seededPolicy } from './policies.ts'
 import { segmentCodec } from './segment-cache.ts'
