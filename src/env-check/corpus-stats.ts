@@ -1,8 +1,8 @@
 // The corpus table the paper reports (envs, task configs, tools per env, oracle steps per task),
 // computed from env specs and the oracle runs of the env checker.
-import { builtinToolNames } from './builtin-tools.ts'
-import type { EnvCheckReport } from './checker.ts'
-import type { EnvSpec } from './package.ts'
+import { builtinToolNames } from '../env/builtin-tools.ts'
+import type { EnvCheckReport } from './types.ts'
+import type { EnvSpec } from '../env/package.ts'
 
 export interface CorpusStats {
   envs: number

@@ -1,7 +1,7 @@
 // Drives an episode with a policy until it ends: the loop that oracles, random agents and tests share.
 import type { JsonValue, StepResult } from '../schemas/env.generated.ts'
 import type { PolicyMove } from '../sandbox/policy-runner.ts'
-import type { Episode } from './episode.ts'
+import type { Episode } from '../env/episode.ts'
 import type { ResetResult } from '../schemas/env.generated.ts'
 
 export interface Policy {
@@ -50,4 +50,29 @@ export async function playEpisode (episode: Episode, reset: ResetResult, policy:
   }
   played.distinctTools = [...tools].sort()
   return played
+}
+
+/** An episode played with a policy, with its actions and the committed state after every step. */
+export interface RecordedEpisode extends PlayedEpisode {
+  actions: unknown[]
+  states: string[]
+}
+
+export async function playRecorded (episode: Episode, reset: ResetResult, policy: Policy): Promise<RecordedEpisode> {
+  const actions: unknown[] = []
+  const states: string[] = []
+  const record = (move: Awaited<ReturnType<Policy['start']>>): typeof move => {
+    if ('action' in move) actions.push(move.action)
+    return move
+  }
+  const played = await playEpisode(episode, reset, {
+    start: async (result) => record(await policy.start(result)),
+    next: async (result) => {
+      states.push(episode.committedState)
+      return record(await policy.next(result))
+    },
+  })
+  // next() is not asked after the last step.
+  if (states.length < played.steps.length) states.push(episode.committedState)
+  return { ...played, actions: actions.slice(0, played.steps.length), states }
 }

@@ -1,6 +1,6 @@
 // Restore refuses bytes that are not a snapshot this runtime wrote. That snapshots, restores and
 // forks continue exactly like the original is checked for every bundled env by the env checker
-// (test/env/checker.test.ts, the snapshot check).
+// (test/env-check/checker.test.ts, the snapshot check).
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
 import { plainPackr, plainUnpackr } from '../../src/plain-data.ts'
