@@ -16,12 +16,12 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { mergeReports, markdownSummary, sweepChart, type PhaseResult, type SweepPoint } from './report.ts'
 import { processTreeUsage } from './processes.ts'
+import { ServeProcess } from '../../tools/serve-process.ts'
 import type { BenchTask, GeneratorConfig, GeneratorMessage, GeneratorReport, StepMix } from './types.ts'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 const generatorEntry = fileURLToPath(new URL('./generator.ts', import.meta.url))
 const echoEntry = fileURLToPath(new URL('./echo-server.ts', import.meta.url))
-const serveEntry = join(repoRoot, 'bin/codegym-serve.js')
 const benchEnvDir = join(repoRoot, 'envs/max-subarray')
 
 export interface LoadOptions {
@@ -66,15 +66,15 @@ function maxSubarraySum (values: number[]): number {
 
 export interface Started { url: string, process: ChildProcess }
 
-/** Starts a child process and waits for the line on `stream` that gives its URL. */
-async function startServer (command: string[], urlFrom: (line: string) => string | undefined, stream: 'stdout' | 'stderr'): Promise<Started> {
-  const child = spawn(process.execPath, command, { stdio: ['ignore', stream === 'stdout' ? 'pipe' : 'ignore', stream === 'stderr' ? 'pipe' : 'inherit'] })
-  const lines = createInterface({ input: child[stream]! })
+/** Starts the echo server and waits for the stdout line that gives its URL. */
+async function startEchoServer (): Promise<Started> {
+  const child = spawn(process.execPath, [echoEntry], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code} before listening`)))
+    child.once('exit', (code) => reject(new Error(`${echoEntry} exited with ${code} before listening`)))
     lines.on('line', (line) => {
-      const found = urlFrom(line)
-      if (found !== undefined) resolve(found)
+      const found = parseJsonLine(line)?.url
+      if (typeof found === 'string') resolve(found)
     })
   })
   return { url, process: child }
@@ -127,11 +127,9 @@ export async function generate (config: Omit<GeneratorConfig, 'seed'>, processes
 }
 
 /** codegym-serve on a free loopback port with extra flags; resolves once it is listening. */
-export function startCodegymServer (args: string[]): Promise<Started> {
-  return startServer([serveEntry, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...args], (line) => {
-    const record = parseJsonLine(line)
-    return record?.msg === 'listening' ? record.url as string : undefined
-  }, 'stderr')
+export async function startCodegymServer (args: string[]): Promise<Started> {
+  const server = await ServeProcess.start(['--host', '127.0.0.1', ...args])
+  return { url: server.url, process: server.child }
 }
 
 class WrongAnswers extends Error {}
@@ -219,7 +217,7 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
   // One server process (its sandbox pool one process per core): the phases below measure a process.
   const startCodegymServe = (): Promise<Started> => startCodegymServer(['--workers', '1'])
 
-  const echo = await startServer([echoEntry], (line) => parseJsonLine(line)?.url as string | undefined, 'stdout')
+  const echo = await startEchoServer()
   const server = options.url === undefined ? await startCodegymServe() : undefined
   const url = options.url ?? server!.url
   const serverPid = server?.process.pid

@@ -1,6 +1,6 @@
 // The test backend as its own process for bench/rollout.ts, as a real backend runs on its own
 // machine: `node bench/rollout/backend.ts <latencyMs> <turnsBeforeDone>`; prints {"url": ...} on stdout.
-import { seededPolicy, startTestBackend } from '../../clients/grpo/test-backend/index.ts'
+import { seededPolicy, startTestBackend } from '../../tools/test-backend/index.ts'
 
 const latencyMs = Number(process.argv[2] ?? 200)
 const turnsBeforeDone = Number(process.argv[3] ?? 2)

@@ -9,47 +9,14 @@
 import { performance } from 'node:perf_hooks'
 import { observationText } from '../../src/env/prompt.ts'
 import type { StepResult } from '../../src/schemas/env.generated.ts'
-import type { ChatBackend, SamplingControls, SamplingParams, TokenBackend } from './backends/types.ts'
-import type { ChatToolFormat } from './conversation/chat.ts'
+import type { SamplingParams } from './backends/types.ts'
 import { makeDialogue, type Dialogue } from './dialogue.ts'
-import type { EnvLease } from './env-pool.ts'
-import type { RolloutRecord, Termination } from './record.ts'
-import type { BackendLane } from './router.ts'
-import type { ChatTokenizer } from './tokenizer.ts'
+import type { Termination } from './record.ts'
 import { parseToolCall, toolCallHint, type ParsedToolCall } from './tool-calls.ts'
 import { BackendError, BatchAbortedError, TranscriptMismatchError } from './errors.ts'
-import type { TaskSpec } from './batch.ts'
 
-export type TokenToolFormat = 'hermes' | 'paper'
-
-export type EpisodeMode =
-  /** Chat mode measures prompts with `tokenizer` when one is given (its template must be the backend's). */
-  | { mode: 'chat', toolFormat: ChatToolFormat, lane: BackendLane<ChatBackend>, tokenizer: ChatTokenizer | undefined }
-  | { mode: 'token', toolFormat: TokenToolFormat, lane: BackendLane<TokenBackend>, tokenizer: ChatTokenizer }
-
-export interface EpisodeSettings {
-  maxTokensPerTurn: number
-  maxContextTokens: number
-  sampling: SamplingControls
-  envRequestTimeoutMs: number
-  policyVersion: string | number | null
-}
-
-export interface EpisodeInput {
-  task: TaskSpec
-  groupId: string
-  sampleIndex: number
-  seed: number
-  env: EnvLease
-  envServer: string
-  generation: EpisodeMode
-  settings: EpisodeSettings
-  /** Set when the batch is being abandoned: the episode stops at its next turn. */
-  isCancelled: () => boolean
-}
-
-/** The part of a record the episode decides; the advantage comes once the group is complete. */
-export type EpisodeRecord = Omit<RolloutRecord, 'advantage' | 'zeroVariance' | 'excluded' | 'errorPolicy'>
+import type { EpisodeInput, EpisodeMode, EpisodeRecord } from './episode-input.ts'
+export type { EpisodeInput, EpisodeMode, EpisodeRecord, EpisodeSettings, TokenToolFormat } from './episode-input.ts'
 
 interface Counters {
   turns: number

@@ -23,8 +23,6 @@ export type ParsedToolCall =
   | { ok: true, action: ToolAction, callId?: string }
   | { ok: false, error: string }
 
-export const toolCallFormats: readonly ToolCallFormat[] = ['openai', 'hermes', 'paper', 'auto']
-
 const hermesOpen = '<tool_call>'
 const hermesClose = '</tool_call>'
 

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs'
-import { checkNames, checkPackages, formatReports, type CheckName } from '../env/checker.ts'
-import { corpusStats, formatStats, formatStatsMarkdown } from '../env/corpus-stats.ts'
+import { checkNames, checkPackages, formatReports, type CheckName } from '../env-check/index.ts'
+import { corpusStats, formatStats, formatStatsMarkdown } from '../env-check/corpus-stats.ts'
 import { Runtime, bundledEnvsDir } from '../env/runtime.ts'
 
 export function envsOption<T> (cli: Argv<T>) {

@@ -1,11 +1,13 @@
 // `codegym synth`: programming problems in, verified env packages out (src/synth/README.md).
+import { pino } from 'pino'
 import type { Argv } from 'yargs'
 import { synthStages } from '../synth/artefacts.ts'
 import { defaultLlmSettings, defaultPolicySettings, defaultSynthLimits, type LlmSettings } from '../synth/defaults.ts'
 import { runSynth } from '../synth/pipeline.ts'
 import { ProblemsFileError, readProblems } from '../synth/problems.ts'
-import { RolloutReferencePolicy } from '../synth/reference-policy.ts'
+import { RolloutReferencePolicy, type ServedEnv } from '../synth/reference-policy.ts'
 import { formatReport } from '../synth/report.ts'
+import { CodeGymServer } from '../server/server.ts'
 
 /** Defaults of `codegym synth` beyond the pipeline's limits. */
 export const synthCliDefaults = Object.freeze({
@@ -41,6 +43,11 @@ function synthOptions<T> (cli: Argv<T>) {
     .option('stages', { type: 'string', array: true, choices: synthStages, describe: 'run only these stages (default: all)' })
     .option('force-stage', { type: 'string', choices: synthStages, describe: 'redo this stage and the ones after it' })
     .option('max-error-fraction', { type: 'number', default: synthCliDefaults.maxErrorFraction, describe: 'exit 1 when more of the problems than this fraction ended in error (LLM unreachable, a crash); rejections are not errors' })
+}
+
+/** The reference policy's env server: an in-process codegym-serve on loopback, one sandbox process. */
+export function serveEnvInProcess (envDir: string): Promise<ServedEnv> {
+  return CodeGymServer.start({ port: 0, host: '127.0.0.1', envDirs: [envDir], sandbox: { workers: 1 }, logger: pino({ level: 'silent' }) })
 }
 
 function positiveInteger (name: string, value: number): number {
@@ -84,7 +91,7 @@ export function synthCommand<T> (cli: Argv<T>): Argv<T> {
         ...(args.policyMaxSteps === undefined ? {} : { maxSteps: positiveInteger('policy-max-steps', args.policyMaxSteps) }),
         concurrency,
         ...(apiKey === undefined ? {} : { apiKey }),
-      })
+      }, serveEnvInProcess)
     const { report, envsDir } = await runSynth({
       problems,
       outDir: args.out,

@@ -1,5 +1,5 @@
 // Every knob of the synthesis pipeline, with its default: the one table the CLI and the README read.
-import { oracleFilters } from '../env/checker.ts'
+import { oracleFilters } from '../env-check/index.ts'
 
 export interface SynthLimits {
   /** Solver programs the LLM writes per env (pass@K). */

@@ -2,7 +2,7 @@
 // complexity filters on its oracle's episodes with the configured bounds (the checker's own
 // filters check uses the paper's fixed bounds, so it is left to this stage).
 import { join } from 'node:path'
-import { checkEnv, checkNames, type EnvCheckReport } from '../env/checker.ts'
+import { checkEnv, checkNames, type EnvCheckReport } from '../env-check/index.ts'
 import { doneToolName } from '../env/builtin-tools.ts'
 import { Runtime } from '../env/runtime.ts'
 import { writeText } from './artefacts.ts'

@@ -1,11 +1,19 @@
 // The reference policy of the difficulty filter: plays each task a few times with an
-// OpenAI-compatible model and counts the wins. It serves the candidate env from an in-process
-// codegym-serve and plays it with the GRPO rollout client (chat mode), one group per task. The
-// difficulty stage sees only the ReferencePolicy interface.
-import { pino } from 'pino'
+// OpenAI-compatible model and counts the wins. It has the candidate env served by whatever its
+// caller passes in (the CLI starts an in-process codegym-serve) and plays it with the GRPO rollout
+// client (chat mode), one group per task. The difficulty stage sees only the ReferencePolicy
+// interface.
 import { rollout } from '../../clients/grpo/index.ts'
-import { CodeGymServer } from '../server/server.ts'
 import type { PolicySettings } from './defaults.ts'
+
+/** An env server reachable at `url` until closed. */
+export interface ServedEnv {
+  readonly url: string
+  close (): Promise<void>
+}
+
+/** Serves the env package in envDir (and nothing else) on a loopback address. */
+export type ServeEnv = (envDir: string) => Promise<ServedEnv>
 
 export interface TaskSolveCount {
   taskId: string
@@ -23,14 +31,16 @@ export interface ReferencePolicy {
 
 export class RolloutReferencePolicy implements ReferencePolicy {
   readonly #settings: PolicySettings
+  readonly #serveEnv: ServeEnv
 
-  constructor (settings: PolicySettings) {
+  constructor (settings: PolicySettings, serveEnv: ServeEnv) {
     this.#settings = settings
+    this.#serveEnv = serveEnv
   }
 
   async solveCounts (envDir: string, envId: string, taskIds: readonly string[], tries: number): Promise<TaskSolveCount[]> {
     const settings = this.#settings
-    const server = await CodeGymServer.start({ port: 0, host: '127.0.0.1', envDirs: [envDir], sandbox: { workers: 1 }, logger: pino({ level: 'silent' }) })
+    const server = await this.#serveEnv(envDir)
     try {
       const counts = new Map(taskIds.map((taskId): [string, TaskSolveCount] => [taskId, { taskId, tries, solved: 0, errors: 0 }]))
       const run = rollout({

@@ -3,7 +3,7 @@
 // them all with reward 1 becomes the env's oracle.js; if none does, the env is dropped.
 import { join } from 'node:path'
 import { envPackageFiles, loadEnvPackage } from '../env/package.ts'
-import { playEpisode } from '../env/play.ts'
+import { playEpisode } from '../env-check/play.ts'
 import { Runtime } from '../env/runtime.ts'
 import { PolicySandbox } from '../sandbox/policy-runner.ts'
 import { writeText } from './artefacts.ts'

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { loadChatTokenizer } from '../../clients/grpo/tokenizer.ts'
-import { seededPolicy, startTestBackend } from '../../clients/grpo/test-backend/index.ts'
+import { seededPolicy, startTestBackend } from '../../tools/test-backend/index.ts'
 import { rolloutSeed } from '../../clients/grpo/batch.ts'
 import { startEnvServer } from '../helpers/grpo.ts'
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { startTestBackend } from '../../clients/grpo/test-backend/index.ts'
+import { startTestBackend } from '../../tools/test-backend/index.ts'
 import { fixturePolicy, problemsPath } from '../synth/fixture-llm.ts'
 
 const bin = fileURLToPath(new URL('../../bin/codegym.js', import.meta.url))

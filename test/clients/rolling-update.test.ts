@@ -16,7 +16,7 @@ import t from 'tap'
 import { CodeGymCluster } from '../../clients/ts/cluster.ts'
 import type { StepResult } from '../../src/schemas/protocol.generated.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
-import { ServeProcess } from '../helpers/serve-process.ts'
+import { ServeProcess } from '../../tools/serve-process.ts'
 import { maxSubarray, referenceRun, scriptedEpisode, type PlayedEpisode } from './ts/cluster-harness.ts'
 
 const python = process.env.PYTHON ?? '/usr/bin/python3'

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ServeProcess } from '../helpers/serve-process.ts'
+import { ServeProcess } from '../../tools/serve-process.ts'
 
 const codegym = fileURLToPath(new URL('../../bin/codegym.js', import.meta.url))
 

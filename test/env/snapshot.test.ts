@@ -1,7 +1,7 @@
 // Restore refuses bytes that are not a snapshot this runtime wrote: unsigned, altered or signed
 // under a key it does not hold, and (under its own key) anything malformed. That snapshots, restores and
 // forks continue exactly like the original is checked for every bundled env by the env checker
-// (test/env/checker.test.ts, the snapshot check).
+// (test/env-check/checker.test.ts, the snapshot check).
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
 import { plainPackr, plainUnpackr } from '../../src/plain-data.ts'

@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import { resolveTokens } from '../../src/cli/serve-secrets.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
-import { ServeProcess } from '../helpers/serve-process.ts'
+import { ServeProcess } from '../../tools/serve-process.ts'
 import { RawClient } from '../helpers/wire.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
 

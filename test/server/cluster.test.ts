@@ -7,7 +7,7 @@ import { CodeGymClient, connectWebSocket } from '../../clients/ts/index.ts'
 import { resumeHeader } from '../../src/protocol/constants.ts'
 import type { Transport } from '../../src/transport/transport.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
-import { seriesValue, ServeProcess } from '../helpers/serve-process.ts'
+import { seriesValue, ServeProcess } from '../../tools/serve-process.ts'
 import type { TestContext } from '../helpers/tap.ts'
 import { RawClient } from '../helpers/wire.ts'
 

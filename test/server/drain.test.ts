@@ -2,14 +2,12 @@
 // consistent with an in-process replay of the same actions, requests without an answer were never
 // read (the answered ones are a prefix of what each connection sent), connections close with 1001,
 // /healthz says 503 while draining, and the process exits 0.
-import { spawn } from 'node:child_process'
 import { connect as connectTcp, type Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
 import { RawClient } from '../helpers/wire.ts'
+import { ServeProcess } from '../../tools/serve-process.ts'
 
-const bin = fileURLToPath(new URL('../../bin/codegym-serve.js', import.meta.url))
 const connectionCount = 3
 const sessionsPerConnection = 2
 /** Steps each session keeps in flight. */
@@ -20,35 +18,9 @@ const stepsBeforeSignal = 300
 const maxStepsPerSession = 2000
 const drainGraceMs = 300
 
-const child = spawn(process.execPath, [bin, '--port', '0', '--workers', '1', '--sandbox-workers', '1', '--log-level', 'info', '--drain-grace-ms', String(drainGraceMs)], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-})
-const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-  child.once('exit', (code, signal) => resolve({ code, signal }))
-})
-t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-
-// pino writes one JSON object per line on stderr; the 'listening' line carries the url.
-const logLines: Array<Record<string, unknown>> = []
-let stderrTail = ''
-const listening = new Promise<string>((resolve, reject) => {
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk: string) => {
-    const lines = (stderrTail + chunk).split('\n')
-    stderrTail = lines.pop()!
-    for (const line of lines) {
-      try {
-        const record = JSON.parse(line) as Record<string, unknown>
-        logLines.push(record)
-        if (record.msg === 'listening') resolve(record.url as string)
-      } catch {
-        logLines.push({ text: line })
-      }
-    }
-  })
-  child.once('exit', () => reject(new Error(`codegym-serve exited before listening: ${JSON.stringify(logLines)}`)))
-})
-const url = await listening
+const server = await ServeProcess.start(['--workers', '1', '--sandbox-workers', '1', '--drain-grace-ms', String(drainGraceMs)])
+t.teardown(() => server.kill())
+const { child, exited, url, log: logLines } = server
 const port = Number(new URL(url).port)
 
 /** An action from a small seeded sequence: valid tools, bad indexes (rolled back), unknown tools. */

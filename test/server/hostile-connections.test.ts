@@ -10,7 +10,7 @@ import type { ServerLimits } from '../../src/server/limits.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import type { TestContext } from '../helpers/tap.ts'
 import { clientFrame, eventually, openRawSocket, RawClient, readServerFrames } from '../helpers/wire.ts'
-import { ServeProcess, seriesValue } from '../helpers/serve-process.ts'
+import { ServeProcess, seriesValue } from '../../tools/serve-process.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
 
 const runtime = await Runtime.create({ envDirs: exampleEnvDirs, sandbox: { workers: 1 } })

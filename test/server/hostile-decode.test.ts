@@ -7,7 +7,7 @@ import t from 'tap'
 import { decodeFrame } from '../../src/protocol/codec.ts'
 import { plainUnpackr } from '../../src/plain-data.ts'
 import { defaultServerLimits } from '../../src/server/limits.ts'
-import { ServeProcess, seriesValue } from '../helpers/serve-process.ts'
+import { ServeProcess, seriesValue } from '../../tools/serve-process.ts'
 import { RawClient } from '../helpers/wire.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
 

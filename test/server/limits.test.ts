@@ -105,8 +105,11 @@ await t.test('hello timeout closes the connection with 4004', async (t) => {
   t.equal(closed.code, 4004)
   t.ok(await eventually(() => server.connectionCount === 0), 'the connection is gone')
   const polite = await connect(server)
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  t.ok(polite.isOpen, 'a connection that said hello is not timed out')
+  // A silent connection opened after the polite one times out later than the polite one's hello
+  // timer would have: once it is closed, that timer has had its chance to fire.
+  const later = await connect(server, false)
+  t.equal((await later.waitClosed()).code, 4004, 'a later silent connection is timed out too')
+  t.ok('result' in await polite.request(1, 'envs.list'), 'a connection that said hello is not timed out')
 })
 
 await t.test('maxConnections refuses the upgrade with 503', async (t) => {
@@ -214,7 +217,10 @@ await t.test('a reset still running when its connection closes leaves no session
   client.sendPack({ id: 20, op: 'fork', params: { session } })
   client.socket.terminate()
   t.ok(await eventually(() => server.connectionCount === 0), 'the connection is gone')
-  // The resets finish in the sandbox after the close; give them time to.
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // The resets that were read finish in the sandbox after the close: wait until it is idle.
+  t.ok(await eventually(() => {
+    const { queuedCalls, callsInFlight } = runtime.pool.stats()
+    return queuedCalls === 0 && callsInFlight === 0
+  }), 'the sandbox finished the resets')
   t.equal(server.sessionCount, 0, 'no session outlives its client')
 })

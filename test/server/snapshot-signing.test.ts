@@ -8,7 +8,7 @@ import t from 'tap'
 import { SnapshotKeys } from '../../src/env/snapshot-keys.ts'
 import { startServer } from '../clients/ts/harness.ts'
 import { RawClient } from '../helpers/wire.ts'
-import { ServeProcess } from '../helpers/serve-process.ts'
+import { ServeProcess } from '../../tools/serve-process.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
 
 const env = 'codegym/max-subarray-v1'

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promptMarker } from '../../src/synth/prompts.ts'
-import type { TestPolicy, TestPolicyInput, TestReply } from '../../clients/grpo/test-backend/index.ts'
+import type { TestPolicy, TestPolicyInput, TestReply } from '../../tools/test-backend/index.ts'
 
 export const synthFixturesDir = fileURLToPath(new URL('../fixtures/synth/', import.meta.url))
 export const problemsPath = `${synthFixturesDir}problems.jsonl`

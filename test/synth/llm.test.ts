@@ -1,7 +1,7 @@
 // The pipeline's Chat Completions client: retries, time-outs, bounded concurrency, seeds.
 import t from 'tap'
 import { loadChatTokenizer } from '../../clients/grpo/index.ts'
-import { startTestBackend, type TestPolicy } from '../../clients/grpo/test-backend/index.ts'
+import { startTestBackend, type TestPolicy } from '../../tools/test-backend/index.ts'
 import { defaultLlmSettings } from '../../src/synth/defaults.ts'
 import { chatCompletionsUrl, LlmClient, LlmError, parseChatCompletion } from '../../src/synth/llm.ts'
 

@@ -7,15 +7,16 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
 import { CodeGymClient } from '../../clients/ts/index.ts'
-import { checkPackages } from '../../src/env/checker.ts'
+import { checkPackages } from '../../src/env-check/index.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import type { StageStatus } from '../../src/schemas/synth.generated.ts'
 import { defaultLlmSettings, defaultPolicySettings } from '../../src/synth/defaults.ts'
 import { runSynth, type SynthOptions } from '../../src/synth/pipeline.ts'
 import { readProblems } from '../../src/synth/problems.ts'
 import { RolloutReferencePolicy } from '../../src/synth/reference-policy.ts'
+import { serveEnvInProcess } from '../../src/cli/synth.ts'
 import { formatReport } from '../../src/synth/report.ts'
-import { startTestBackend } from '../../clients/grpo/test-backend/index.ts'
+import { startTestBackend } from '../../tools/test-backend/index.ts'
 import { fixturePolicy, problemsPath } from './fixture-llm.ts'
 
 const counts = { pipeline: 0, policy: 0 }
@@ -30,7 +31,7 @@ const options = (extra: Partial<SynthOptions> = {}): SynthOptions => ({
   outDir,
   limits: { k: 3, inputsPerDifficulty: 2, difficultyTries: 2, concurrency: 2 },
   llm: { ...defaultLlmSettings, url: llm.url, model: 'recorded', retryBaseDelayMs: 1 },
-  policy: new RolloutReferencePolicy({ ...defaultPolicySettings, url: llm.url, model: 'reference' }),
+  policy: new RolloutReferencePolicy({ ...defaultPolicySettings, url: llm.url, model: 'reference' }, serveEnvInProcess),
   ...extra,
 })
 

@@ -27,10 +27,20 @@ class CodeGymClientError(Exception):
     """Base of every exception this package raises for a request that did not succeed."""
 
 
+#: The subclass for each error code, filled as the generated subclasses in ``_codes.py`` are
+#: defined (the package imports that module), so this module never imports it back.
+_classes_by_code: "dict[str, type[CodeGymError]]" = {}
+
+
 class CodeGymError(CodeGymClientError):
     """The server refused a request. Subclasses fix ``code``; unknown codes use this class."""
 
     code: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code:
+            _classes_by_code.setdefault(cls.code, cls)
 
     def __init__(self, message: str, *, code: Optional[str] = None, data: Any = None, op: Optional[str] = None):
         super().__init__(f"{op}: {code or self.code}: {message}" if op else f"{code or self.code}: {message}")
@@ -53,13 +63,11 @@ class CodeGymError(CodeGymClientError):
 
 def error_from_wire(error: Any, op: Optional[str] = None) -> CodeGymError:
     """The exception for an ``ErrorObject`` ``{code, message, data?}`` as the server sent it."""
-    from ._codes import ERROR_CLASSES
-
     if not isinstance(error, dict):
         return CodeGymError(repr(error), code="internal_error", op=op)
     code = error.get("code")
     message = error.get("message", "")
-    cls = ERROR_CLASSES.get(code, CodeGymError) if isinstance(code, str) else CodeGymError
+    cls = _classes_by_code.get(code, CodeGymError) if isinstance(code, str) else CodeGymError
     return cls(str(message), code=str(code), data=error.get("data"), op=op)
 
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { groupAdvantages, groupStats, policyAdvantages, rollout, rolloutSeed, summarize, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
-import { startTestBackend, type TestPolicy } from '../../../clients/grpo/test-backend/index.ts'
+import { startTestBackend, type TestPolicy } from '../../../tools/test-backend/index.ts'
 import { collect, fixedTask, maxSubarray, startEnvServer } from '../../helpers/grpo.ts'
 
 const epsilon = 1e-6

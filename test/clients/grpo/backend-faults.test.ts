@@ -8,7 +8,7 @@ import { CodeGymClient } from '../../../clients/ts/index.ts'
 import { openAiTools } from '../../../src/env/prompt.ts'
 import { rollout, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
-import { scriptedPolicy, seededPolicy, startTestBackend, type TestPolicy, type TestPolicyInput, type TestReply } from '../../../clients/grpo/test-backend/index.ts'
+import { scriptedPolicy, seededPolicy, startTestBackend, type TestPolicy, type TestPolicyInput, type TestReply } from '../../../tools/test-backend/index.ts'
 import { collect, exampleTasks, startEnvServer } from '../../helpers/grpo.ts'
 
 const tokenizer = await loadChatTokenizer()

@@ -5,7 +5,7 @@ import { openAiTools } from '../../../src/env/prompt.ts'
 import { CodeGymClient } from '../../../clients/ts/index.ts'
 import { rollout, rolloutSeed, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
-import { malformedCallReplies, scriptedPolicy, seededPolicy, startTestBackend, type TestPolicy } from '../../../clients/grpo/test-backend/index.ts'
+import { malformedCallReplies, scriptedPolicy, seededPolicy, startTestBackend, type TestPolicy } from '../../../tools/test-backend/index.ts'
 import { collect, exampleTasks, fixedTask, maxSubarray, startEnvServer, withoutTimings } from '../../helpers/grpo.ts'
 
 const tokenizer = await loadChatTokenizer()
