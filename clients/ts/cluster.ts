@@ -34,6 +34,12 @@ export interface CodeGymClusterOptions {
   snapshotEverySteps?: number
   /** How often a DNS source is resolved again (servers that join or leave the name); 0: only on events. */
   refreshIntervalMs?: number
+  /**
+   * Least time between the starts of two resolutions the client makes on its own (every
+   * refreshIntervalMs, when a server leaves rotation, while a reset waits for one): they never run
+   * back to back, so they neither flood the resolver nor keep the event loop from its timers.
+   */
+  minRefreshGapMs?: number
   /** How long a reset or a move waits for a server to come into rotation before NoServerAvailableError. */
   noServerWaitMs?: number
   /**
@@ -66,6 +72,7 @@ export const defaultClusterOptions = Object.freeze({
   snapshotEverySteps: 1,
   // Kubernetes updates a headless Service's addresses within seconds of a pod's change.
   refreshIntervalMs: 5000,
+  minRefreshGapMs: 100,
   noServerWaitMs: 30_000,
   maxConcurrentMoves: 256,
   probeInitialDelayMs: 500,
@@ -125,6 +132,8 @@ class ServerNode {
   readonly sessions = new Set<ClusterSession>()
   /** The server source names it now. */
   listed = true
+  /** Connection attempts started (each #open); only the latest one's outcome counts. */
+  openAttempts = 0
   /** Resets sent to the server and not answered yet: placed sessions that least-loaded counts too. */
   placing = 0
   /** The server takes step's `snapshot` option; false once it refused it. */
@@ -539,6 +548,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   /** The background resolution in progress, and the one queued after it. */
   #refreshing: Promise<void> | undefined
   #nextRefresh: Promise<void> | undefined
+  #lastRefreshStart = -Infinity
   /** Operations waiting for a server to come into rotation. */
   readonly #rotationWaiters = new Set<() => void>()
   readonly #moves: Limiter
@@ -555,6 +565,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       maxProbes: options.maxProbes ?? defaultClusterOptions.maxProbes,
       drainSettleMs: options.drainSettleMs ?? defaultClusterOptions.drainSettleMs,
       refreshIntervalMs: options.refreshIntervalMs ?? defaultClusterOptions.refreshIntervalMs,
+      minRefreshGapMs: options.minRefreshGapMs ?? defaultClusterOptions.minRefreshGapMs,
       noServerWaitMs: options.noServerWaitMs ?? defaultClusterOptions.noServerWaitMs,
       maxConcurrentMoves: options.maxConcurrentMoves ?? defaultClusterOptions.maxConcurrentMoves,
       servers: options.servers,
@@ -562,7 +573,7 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
       resolver: options.resolver ?? systemResolver,
     }
     if (merged.placement !== 'least-loaded' && merged.placement !== 'consistent-hash') throw new RangeError(`placement must be 'least-loaded' or 'consistent-hash', not ${JSON.stringify(merged.placement)}`)
-    for (const name of ['connectionsPerServer', 'virtualNodesPerServer', 'probeInitialDelayMs', 'probeMaxDelayMs', 'maxConcurrentMoves'] as const) {
+    for (const name of ['connectionsPerServer', 'virtualNodesPerServer', 'probeInitialDelayMs', 'probeMaxDelayMs', 'maxConcurrentMoves', 'minRefreshGapMs'] as const) {
       if (!Number.isInteger(merged[name]) || merged[name] < 1) throw new RangeError(`${name} must be a positive integer, not ${merged[name]}`)
     }
     for (const name of ['snapshotEverySteps', 'maxProbes', 'drainSettleMs', 'refreshIntervalMs', 'noServerWaitMs'] as const) {
@@ -605,8 +616,19 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
    * its own every refreshIntervalMs, and at once when a server leaves rotation or none is in it.
    */
   async refresh (): Promise<void> {
+    const { opened } = await this.#resolve()
+    await opened
+  }
+
+  /**
+   * Resolves the source, updates which servers are listed (and so in rotation) at once, and starts
+   * connecting the servers named for the first time or again. Returns when the names are applied,
+   * with a promise of the connection attempts: a resolution never waits on them (a server that
+   * accepts a connection and never answers would otherwise hold up every later resolution).
+   */
+  async #resolve (): Promise<{ opened: Promise<void> }> {
     const urls = await resolveServers(this.#options.servers, this.#options.resolver)
-    if (this.#closed) return
+    if (this.#closed) return { opened: Promise.resolve() }
     const listed = new Set(urls)
     for (const node of this.#nodes.values()) {
       const wasListed = node.listed
@@ -628,8 +650,8 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
         this.#takeOut(node, 'unreachable', (error as Error).message ?? String(error))
       }))
     }
-    await Promise.all(opening)
     this.#wakeRotationWaiters()
+    return { opened: Promise.all(opening).then(() => { this.#wakeRotationWaiters() }) }
   }
 
   get placement (): Placement { return this.#options.placement }
@@ -731,19 +753,42 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
    */
   #refreshInBackground (): Promise<void> {
     if (this.#closed || Array.isArray(this.#options.servers)) return Promise.resolve()
-    if (this.#refreshing === undefined) {
-      this.#refreshing = this.refresh().catch((error: unknown) => {
-        this.emit('refresh-error', { error: error instanceof Error ? error : new Error(String(error)) })
-      }).finally(() => {
-        this.#refreshing = undefined
-      })
-      return this.#refreshing
-    }
-    this.#nextRefresh ??= this.#refreshing.then(() => {
-      this.#nextRefresh = undefined
-      return this.#refreshInBackground()
-    })
+    if (this.#nextRefresh !== undefined) return this.#nextRefresh
+    const sinceLastMs = performance.now() - this.#lastRefreshStart
+    if (this.#refreshing === undefined && sinceLastMs >= this.#options.minRefreshGapMs) return this.#startRefresh()
+    // A resolution answered from memory ends within the same turn of the event loop, and its end
+    // wakes a waiting reset that asks for another: started at once, the two would loop with no
+    // timer ever running. The next one waits for the running one and for a timer.
+    const previous = this.#refreshing ?? Promise.resolve()
+    this.#nextRefresh = previous.then(() => new Promise<void>((resolve) => {
+      const waitForGap = (): void => {
+        // The event loop's clock, which times timers, can lag performance.now(): check, and wait again if early.
+        const waitMs = this.#lastRefreshStart + this.#options.minRefreshGapMs - performance.now()
+        if (waitMs > 0 && !this.#closed) {
+          setTimeout(waitForGap, Math.ceil(waitMs)).unref()
+          return
+        }
+        this.#nextRefresh = undefined
+        resolve(this.#closed ? undefined : this.#startRefresh())
+      }
+      // Always through a timer, even when the gap has passed, so that timers run in between.
+      setTimeout(waitForGap, 0).unref()
+    }))
     return this.#nextRefresh
+  }
+
+  #startRefresh (): Promise<void> {
+    this.#lastRefreshStart = performance.now()
+    const refreshing = this.#resolve().then(({ opened }) => {
+      // The servers it names are connected in the background: a failure there takes the server out.
+      void opened
+    }, (error: unknown) => {
+      this.emit('refresh-error', { error: error instanceof Error ? error : new Error(String(error)) })
+    }).finally(() => {
+      if (this.#refreshing === refreshing) this.#refreshing = undefined
+    })
+    this.#refreshing = refreshing
+    return refreshing
   }
 
   /** The source no longer names the server: no new sessions there; dropped now if it is out of rotation. */
@@ -789,9 +834,15 @@ export class CodeGymCluster extends EventEmitter<CodeGymClusterEvents> {
   }
 
   async #open (node: ServerNode): Promise<void> {
+    const attempt = ++node.openAttempts
     const opened = await Promise.allSettled(Array.from({ length: this.#options.connectionsPerServer }, () => CodeGymClient.connect(node.url, this.#options.client)))
     const clients = opened.flatMap((outcome) => outcome.status === 'fulfilled' ? [outcome.value] : [])
     const failed = opened.find((outcome) => outcome.status === 'rejected')
+    // Unlisted (dropped) while connecting, or connected again meanwhile: this attempt's outcome no longer counts.
+    if (node.state === 'removed' || attempt !== node.openAttempts) {
+      await Promise.all(clients.map((client) => client.close()))
+      return
+    }
     if (failed !== undefined || this.#closed) {
       await Promise.all(clients.map((client) => client.close()))
       if (failed !== undefined) throw (failed as PromiseRejectedResult).reason

@@ -51,6 +51,9 @@ DEFAULT_CLUSTER_OPTIONS: Mapping[str, Any] = {
     "snapshot_every_steps": 1,
     # Kubernetes updates a headless Service's addresses within seconds of a pod's change; 0: only on events.
     "refresh_interval_s": 5.0,
+    # Least time between the starts of two resolutions the client makes on its own (periodic, on a server
+    # leaving rotation, while a reset waits for one): they never run back to back and flood the resolver.
+    "min_refresh_gap_s": 0.1,
     # How long a reset or a move waits for a server to come into rotation before NoServerAvailableError.
     "no_server_wait_s": 30.0,
     # Sessions moving at once: a draining server with thousands of sessions is emptied this many at a time.
@@ -244,6 +247,8 @@ class _ServerNode:
         self.step_snapshots = True
         self.last_out_reason: Optional[str] = None
         self.probes = 0
+        #: Connection attempts started; only the latest one's outcome counts.
+        self.open_attempts = 0
         self.probe_handle: Optional[asyncio.TimerHandle] = None
         self.drain_handle: Optional[asyncio.TimerHandle] = None
         self._next = itertools.count()
@@ -543,7 +548,7 @@ class AsyncCodeGymCluster:
         for name in ("snapshot_every_steps", "max_probes"):
             if not isinstance(merged[name], int) or merged[name] < 0:
                 raise ValueError(f"{name} must be an integer ≥ 0, not {merged[name]!r}")
-        for name in ("probe_initial_delay_s", "probe_max_delay_s", "drain_settle_s", "refresh_interval_s", "no_server_wait_s"):
+        for name in ("probe_initial_delay_s", "probe_max_delay_s", "drain_settle_s", "refresh_interval_s", "no_server_wait_s", "min_refresh_gap_s"):
             if not isinstance(merged[name], (int, float)) or merged[name] < 0:
                 raise ValueError(f"{name} must be a number ≥ 0, not {merged[name]!r}")
         self._servers = servers
@@ -558,6 +563,9 @@ class AsyncCodeGymCluster:
         self._refresh_task: Optional["asyncio.Task[None]"] = None
         self._refreshing: Optional["asyncio.Task[None]"] = None
         self._refresh_again = False
+        self._last_refresh_start = float("-inf")
+        #: Connection attempts a resolution started and does not wait on (kept so they are not collected).
+        self._opening: "set[asyncio.Task[None]]" = set()
         #: One resolution at a time (made on the running loop).
         self._refresh_lock: Optional[asyncio.Lock] = None
         #: Operations waiting for a server to come into rotation.
@@ -611,9 +619,17 @@ class AsyncCodeGymCluster:
         and join rotation; servers it no longer names take no new sessions (their sessions stay until the
         server drains or is lost) and are dropped once out of rotation. A DNS source is resolved on its own
         every ``refresh_interval_s``, and at once when a server leaves rotation or none is in it."""
+        opening = await self._resolve()
+        await asyncio.gather(*opening)
+
+    async def _resolve(self) -> "List[asyncio.Task[None]]":
+        """Resolves the source, updates which servers are listed (and so in rotation) at once, and starts
+        connecting the servers named for the first time or again; returns those connection attempts without
+        waiting on them (a server that accepts a connection and never answers would otherwise hold up every
+        later resolution)."""
         urls = await resolve_servers(self._servers, self._resolver)
         if self._closed:
-            return
+            return []
         listed = set(urls)
         for node in list(self._nodes.values()):
             was_listed = node.listed
@@ -631,8 +647,15 @@ class AsyncCodeGymCluster:
             self._nodes[url] = node
             node.probes = 0
             node.state = "connecting"
-            opening.append(self._open_or_mark(node, announce=known is not None))
-        await asyncio.gather(*opening)
+            task = asyncio.ensure_future(self._open_or_mark(node, announce=known is not None))
+            self._opening.add(task)
+            task.add_done_callback(self._opened)
+            opening.append(task)
+        self._wake_rotation_waiters()
+        return opening
+
+    def _opened(self, task: "asyncio.Task[None]") -> None:
+        self._opening.discard(task)
         self._wake_rotation_waiters()
 
     async def _open_or_mark(self, node: _ServerNode, announce: bool = False) -> None:
@@ -673,8 +696,16 @@ class AsyncCodeGymCluster:
         if self._refresh_lock is None:
             self._refresh_lock = asyncio.Lock()
         async with self._refresh_lock:
+            loop = asyncio.get_running_loop()
+            wait_s = self._last_refresh_start + self._options["min_refresh_gap_s"] - loop.time()
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
+            if self._closed:
+                return
+            self._last_refresh_start = loop.time()
             try:
-                await self.refresh()
+                # The servers it names are connected in the background: a failure there takes the server out.
+                await self._resolve()
             except Exception as error:  # noqa: BLE001 - a failed resolution keeps the known servers
                 self._emit("refresh-error", {"error": error})
 
@@ -766,7 +797,7 @@ class AsyncCodeGymCluster:
         if self._closed:
             return
         self._closed = True
-        for task in (self._refresh_task, self._refreshing):
+        for task in (self._refresh_task, self._refreshing, *self._opening):
             if task is not None:
                 task.cancel()
         self._wake_rotation_waiters()
@@ -805,10 +836,16 @@ class AsyncCodeGymCluster:
         return best
 
     async def _open(self, node: _ServerNode) -> None:
+        node.open_attempts += 1
+        attempt = node.open_attempts
         opened = await asyncio.gather(*(AsyncCodeGymClient.connect(node.url, **self._client_options)
                                         for _ in range(self._options["connections_per_server"])), return_exceptions=True)
         clients = [each for each in opened if isinstance(each, AsyncCodeGymClient)]
         failed = next((each for each in opened if isinstance(each, BaseException)), None)
+        # Unlisted (dropped) while connecting, or connected again meanwhile: this attempt's outcome no longer counts.
+        if node.state == "removed" or attempt != node.open_attempts:
+            await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
+            return
         if failed is not None or self._closed:
             await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
             if failed is not None:

@@ -149,6 +149,61 @@ class RediscoveryTests(unittest.TestCase):
         asyncio.run(asyncio.wait_for(main(), 60))
 
 
+    def test_a_server_that_never_answers_does_not_hold_up_resolving_again(self):
+        async def main():
+            first = Server("--workers", "1", "--host", "127.0.0.1")
+            port = int(first.url.rsplit(":", 1)[1].strip("/"))
+            second = Server("--workers", "1", "--host", "127.0.0.2", "--port", str(port))
+            # Accepts TCP connections and never answers the WebSocket upgrade.
+            accepted = []
+
+            async def silent_handler(reader, writer):
+                accepted.append(writer)
+            silent = await asyncio.start_server(silent_handler, "127.0.0.3", port)
+            addresses = ["127.0.0.1"]
+            resolved_at = []
+            loop = asyncio.get_running_loop()
+
+            async def resolver(name):
+                resolved_at.append(loop.time())
+                return list(addresses)
+
+            async def until(what, condition):
+                deadline = loop.time() + 20
+                while not condition():
+                    self.assertLess(loop.time(), deadline, what)
+                    await asyncio.sleep(0.01)
+            try:
+                # The upgrade's own timeout is far longer than this test waits: only the name's next
+                # resolution brings the second server in.
+                cluster = await AsyncCodeGymCluster.connect(DnsServers("codegym.test.svc", port), resolver=resolver,
+                                                            refresh_interval_s=0.02, min_refresh_gap_s=0.05,
+                                                            client_options={"open_timeout": 600}, **QUICK)
+                async with cluster:
+                    def state(url):
+                        return next((entry["state"] for entry in cluster.servers() if entry["url"] == url), None)
+                    silent_url, second_url = f"ws://127.0.0.3:{port}/", f"ws://127.0.0.2:{port}/"
+                    addresses[:] = ["127.0.0.1", "127.0.0.3"]
+                    await until("the silent server is being connected", lambda: state(silent_url) == "connecting" and accepted)
+                    before = len(resolved_at)
+                    await until("the name is resolved again meanwhile", lambda: len(resolved_at) >= before + 3)
+                    addresses[:] = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+                    await until("the new address joins rotation", lambda: state(second_url) == "up")
+                    self.assertEqual(state(silent_url), "connecting", "while the silent server is still being connected")
+                    addresses[:] = ["127.0.0.2"]
+                    await until("the silent server is dropped once unlisted", lambda: state(silent_url) == "removed")
+                    self.assertEqual((await cluster.reset(SUBARRAY, {"seed": 6})).server, second_url)
+                    gaps = [later - earlier for earlier, later in zip(resolved_at[1:], resolved_at[2:])]
+                    self.assertGreaterEqual(min(gaps), 0.05 - 0.002,
+                                            "resolutions the client makes on its own are min_refresh_gap_s apart")
+            finally:
+                for writer in accepted:
+                    writer.close()
+                silent.close()
+                first.stop()
+                second.stop()
+        asyncio.run(asyncio.wait_for(main(), 60))
+
 class MultiNodeTests(unittest.TestCase):
     """Three servers; one SIGKILL and one SIGTERM while six episodes step in turn."""
 

@@ -130,6 +130,78 @@ await t.test('a DNS name is resolved again on its own: new addresses join rotati
   await impatient.close()
 })
 
+await t.test('a reset waiting for a server does not starve the event loop: resolutions are spaced by minRefreshGapMs and timers run', async (t) => {
+  const server = await startServer({ host: '127.0.0.1' })
+  const port = server.address.port
+  t.teardown(() => stopAll([server]))
+  // Answered from memory, like a caching resolver: a resolution does no I/O of its own.
+  let addresses = ['127.0.0.1']
+  const resolvedAt: number[] = []
+  const resolver = async (): Promise<string[]> => { resolvedAt.push(performance.now()); return addresses }
+  const minRefreshGapMs = 20
+  const cluster = await CodeGymCluster.connect({ servers: { dns: 'codegym.test.svc', port }, resolver, refreshIntervalMs: 0, minRefreshGapMs, ...quickProbes, maxProbes: 1000 })
+  t.teardown(() => cluster.close())
+  // Nothing listens on the one listed address: it is down and probed, nothing is in rotation.
+  addresses = ['127.0.0.3']
+  await cluster.refresh()
+  t.same(cluster.servers().filter((entry) => entry.state === 'up' && entry.listed), [], 'no server is in rotation')
+  const before = resolvedAt.length
+  const waiting = cluster.reset(maxSubarray, { seed: 5 })
+  // This poll is a timer: it runs only if the waiting reset leaves the event loop free.
+  const deadline = Date.now() + 20_000
+  while (resolvedAt.length < before + 5) {
+    if (Date.now() > deadline) throw new Error('the waiting reset did not resolve the name again within 20 s')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  addresses = ['127.0.0.1']
+  t.equal((await waiting).server, `ws://127.0.0.1:${port}/`, 'the waiting reset lands once the name lists a server again')
+  const gaps = resolvedAt.slice(before).map((at, index, all) => index === 0 ? Infinity : at - all[index - 1]!)
+  // Timers fire at their delay or later; 1 ms allows for the rounding of their start time.
+  t.ok(gaps.every((gap) => gap >= minRefreshGapMs - 1), `resolutions at least ${minRefreshGapMs} ms apart (smallest ${Math.min(...gaps).toFixed(1)} ms)`)
+})
+
+await t.test('a server whose connection attempt never completes does not hold up resolving the name again', async (t) => {
+  const first = await startServer({ host: '127.0.0.1' })
+  const port = first.address.port
+  const second = await startServer({ host: '127.0.0.2', port })
+  // Accepts TCP connections and never answers the WebSocket upgrade.
+  const sockets: Socket[] = []
+  const silent = createTcpServer((socket) => { sockets.push(socket) })
+  await new Promise<void>((resolve, reject) => { silent.once('error', reject); silent.listen(port, '127.0.0.3', resolve) })
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => silent.close(resolve))
+    await stopAll([first, second])
+  })
+  let addresses = ['127.0.0.1']
+  let resolutions = 0
+  const resolver = async (): Promise<string[]> => { resolutions++; return addresses }
+  // The upgrade's own timeout is far longer than this test waits: only the name's next resolution brings the second server in.
+  const cluster = await CodeGymCluster.connect({ servers: { dns: 'codegym.test.svc', port }, resolver, refreshIntervalMs: 50, ...quickProbes, client: { ...quickProbes.client, handshakeTimeoutMs: 600_000 } })
+  t.teardown(() => cluster.close())
+  const silentUrl = `ws://127.0.0.3:${port}/`
+  const secondUrl = `ws://127.0.0.2:${port}/`
+  const state = (url: string): string | undefined => cluster.servers().find((entry) => entry.url === url)?.state
+  const until = async (what: string, condition: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 20_000
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+  addresses = ['127.0.0.1', '127.0.0.3']
+  await until('the silent server is being connected', () => state(silentUrl) === 'connecting' && sockets.length > 0)
+  const before = resolutions
+  await until('the name is resolved again meanwhile', () => resolutions >= before + 3)
+  addresses = ['127.0.0.1', '127.0.0.2', '127.0.0.3']
+  await until('the new address joins rotation', () => cluster.servers().some((entry) => entry.url === secondUrl && entry.state === 'up' && entry.listed))
+  t.equal(state(silentUrl), 'connecting', 'while the silent server is still being connected')
+  addresses = ['127.0.0.2']
+  await until('the silent server is dropped once the name no longer lists it', () => state(silentUrl) === 'removed')
+  const session = await cluster.reset(maxSubarray, { seed: 6 })
+  t.equal(session.server, secondUrl, 'a new session goes to the listed server')
+})
+
 await t.test('a drained server leaves rotation and its sessions finish elsewhere with the reference results', async (t) => {
   const servers = await startServers(3, { drainGraceMs: 100 })
   t.teardown(() => stopAll(servers))
