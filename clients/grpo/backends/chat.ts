@@ -3,7 +3,7 @@
 import type { PolicyReplyMessage } from '../tool-calls.ts'
 import { postJson, serverRoot, type RetryPolicy } from './http.ts'
 import { malformed, objectAt, optionalNumber } from './parse.ts'
-import type { ChatApiMessage, ChatBackend, ChatGeneration, SamplingParams } from './types.ts'
+import { sharedSamplingFields, type ChatApiMessage, type ChatBackend, type ChatGeneration, type SamplingParams } from './types.ts'
 
 export function chatBackend (baseUrl: string, model: string, retry: RetryPolicy): ChatBackend {
   const url = `${serverRoot(baseUrl)}/v1/chat/completions`
@@ -14,15 +14,9 @@ export function chatBackend (baseUrl: string, model: string, retry: RetryPolicy)
         model,
         messages,
         max_tokens: sampling.maxTokens,
-        temperature: sampling.temperature,
-        top_p: sampling.topP,
-        presence_penalty: sampling.presencePenalty,
-        frequency_penalty: sampling.frequencyPenalty,
         // Beyond OpenAI's fields: vLLM and SGLang read top_k, min_p and repetition_penalty;
         // llama-server reads top_k, min_p and repeat_penalty. Each ignores the names it lacks.
-        top_k: sampling.topK,
-        min_p: sampling.minP,
-        repetition_penalty: sampling.repetitionPenalty,
+        ...sharedSamplingFields(sampling),
         repeat_penalty: sampling.repetitionPenalty,
         seed: sampling.seed,
         n: 1,

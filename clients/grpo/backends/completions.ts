@@ -4,7 +4,7 @@
 // go in vLLM's own field names; a stop string stays in the output, as its tokens were sampled.
 import { postJson, serverRoot, type RetryPolicy } from './http.ts'
 import { malformed, numbersAt, objectAt } from './parse.ts'
-import type { SamplingParams, TokenBackend, TokenGeneration } from './types.ts'
+import { sharedSamplingFields, type SamplingParams, type TokenBackend, type TokenGeneration } from './types.ts'
 
 export function completionsBackend (baseUrl: string, model: string, retry: RetryPolicy): TokenBackend {
   const url = `${serverRoot(baseUrl)}/v1/completions`
@@ -15,13 +15,7 @@ export function completionsBackend (baseUrl: string, model: string, retry: Retry
         model,
         prompt: promptIds,
         max_tokens: sampling.maxTokens,
-        temperature: sampling.temperature,
-        top_p: sampling.topP,
-        top_k: sampling.topK,
-        min_p: sampling.minP,
-        repetition_penalty: sampling.repetitionPenalty,
-        presence_penalty: sampling.presencePenalty,
-        frequency_penalty: sampling.frequencyPenalty,
+        ...sharedSamplingFields(sampling),
         ...(sampling.stop.length > 0 ? { stop: sampling.stop, include_stop_str_in_output: true } : {}),
         seed: sampling.seed,
         n: 1,

@@ -4,7 +4,7 @@
 // under SGLang's names; `no_stop_trim` keeps a matched stop string in the output.
 import { postJson, serverRoot, type RetryPolicy } from './http.ts'
 import { malformed, numbersAt, objectAt } from './parse.ts'
-import type { SamplingParams, TokenBackend, TokenGeneration } from './types.ts'
+import { sharedSamplingFields, type SamplingParams, type TokenBackend, type TokenGeneration } from './types.ts'
 
 export function sglangBackend (baseUrl: string, retry: RetryPolicy): TokenBackend {
   const url = `${serverRoot(baseUrl)}/generate`
@@ -15,13 +15,7 @@ export function sglangBackend (baseUrl: string, retry: RetryPolicy): TokenBacken
         input_ids: promptIds,
         sampling_params: {
           max_new_tokens: sampling.maxTokens,
-          temperature: sampling.temperature,
-          top_p: sampling.topP,
-          top_k: sampling.topK,
-          min_p: sampling.minP,
-          repetition_penalty: sampling.repetitionPenalty,
-          presence_penalty: sampling.presencePenalty,
-          frequency_penalty: sampling.frequencyPenalty,
+          ...sharedSamplingFields(sampling),
           ...(sampling.stop.length > 0 ? { stop: sampling.stop, no_stop_trim: true } : {}),
           stop_token_ids: stopTokenIds,
           sampling_seed: sampling.seed,

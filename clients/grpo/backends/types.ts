@@ -23,6 +23,22 @@ export interface SamplingControls {
   stop: string[]
 }
 
+/**
+ * The controls under the snake_case names that OpenAI-style chat, vLLM and SGLang all read (one
+ * source for them; each backend adds its own names for the rest: max tokens, stop, seed).
+ */
+export function sharedSamplingFields (sampling: SamplingControls): Record<string, number> {
+  return {
+    temperature: sampling.temperature,
+    top_p: sampling.topP,
+    top_k: sampling.topK,
+    min_p: sampling.minP,
+    repetition_penalty: sampling.repetitionPenalty,
+    presence_penalty: sampling.presencePenalty,
+    frequency_penalty: sampling.frequencyPenalty,
+  }
+}
+
 export interface SamplingParams extends SamplingControls {
   /** The rollout's seed: the same request always asks for the same sample. */
   seed: number
