@@ -17,10 +17,10 @@ function runCli (args: string[]): Promise<{ code: number | null, stdout: string,
 }
 
 await t.test('against two worker processes with a token and small limits, every check passes', async (t) => {
-  const server = await ServeProcess.start(['--workers', '2', '--sandbox-workers', '1', '--token', 'cli-token', '--max-sessions-per-connection', '6',
+  const server = await ServeProcess.start(['--workers', '2', '--sandbox-workers', '1', '--token', 'cli-token-0123456789abcdef', '--max-sessions-per-connection', '6',
     '--max-pending-requests', '40', '--max-batch-ops', '10', '--hello-timeout-ms', '1000', '--max-frame-bytes', '32768', '--resume-ttl-ms', '4000', '--session-idle-ttl-ms', '5000'])
   t.teardown(() => server.kill())
-  const { code, stdout } = await runCli([server.url, '--token', 'cli-token', '--codec', 'msgpack'])
+  const { code, stdout } = await runCli([server.url, '--token', 'cli-token-0123456789abcdef', '--codec', 'msgpack'])
   const lines = stdout.trim().split('\n')
   t.match(lines.at(-1), /^\d+ passed, 0 failed$/, 'the last line is the summary')
   t.equal(code, 0, 'exit code 0')

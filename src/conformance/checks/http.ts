@@ -3,7 +3,10 @@ import { expect, show, type Check, type CheckContext } from '../context.ts'
 
 async function get (context: CheckContext, path: string, method = 'GET'): Promise<{ status: number, body: unknown, type: string }> {
   const url = new URL(path, context.options.url.replace(/^ws/, 'http'))
-  const response = await fetch(url, { method, signal: AbortSignal.timeout(context.options.timeoutMs) })
+  // A server with tokens guards /envs and /metrics with the same tokens as hello.
+  const token = context.options.token
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` }
+  const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(context.options.timeoutMs) })
   const text = await response.text()
   let body: unknown
   try {
