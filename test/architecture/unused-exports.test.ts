@@ -17,7 +17,7 @@ const publicEntries = new Set(['clients/ts/index.ts', 'clients/grpo/index.ts', '
 
 /** Dead exports still there, as 'file#name'; delete each with the export. */
 const pending = new Set([
-  'src/protocol/catalogue.ts#isOp',
+  'src/contract/protocol/catalogue.ts#isOp',
   'src/schemas/validate.ts#validateStepResult',
   'src/schemas/validate.ts#validateResetResult',
 ])

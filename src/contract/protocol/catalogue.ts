@@ -1,7 +1,7 @@
 // The protocol's catalogues, read from schemas/protocol.schema.json so that code, PROTOCOL.md and
 // tests agree with one source.
-import { envSchema, protocolDefinition, protocolSchema, type Validator } from '../schemas/validate.ts'
-import type { BatchOperation, ErrorCode, Op, Operations, Request } from '../schemas/protocol.generated.ts'
+import { envSchema, protocolDefinition, protocolSchema, type Validator } from '../../schemas/validate.ts'
+import type { BatchOperation, ErrorCode, Op, Operations, Request } from '../../schemas/protocol.generated.ts'
 
 interface ConstEntry { const: string, description: string }
 
