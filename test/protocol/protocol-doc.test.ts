@@ -1,5 +1,5 @@
 // PROTOCOL.md is checked against the sources it documents: the ops and error codes of
-// src/protocol/catalogue.ts, the schemas, the limit defaults and the server's close codes.
+// src/contract/protocol/catalogue.ts, the schemas, the limit defaults and the server's close codes.
 // The document is read by structure: one `### \`op\`` heading per op under "## Operations", and
 // tables whose first column is a code in backticks under fixed headings.
 import { readFileSync } from 'node:fs'

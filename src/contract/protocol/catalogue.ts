@@ -28,7 +28,3 @@ export type OpResult<O extends Op> = Operations[O]['result']
 
 export const paramsValidators: ReadonlyMap<Op, Validator<unknown>> = new Map(
   ops.map((op) => [op, protocolDefinition<unknown>(`Operations/properties/${op}/properties/params`, 'params')]))
-
-export function isOp (op: string): op is Op {
-  return (ops as readonly string[]).includes(op)
-}
