@@ -147,7 +147,7 @@ class StepMismatchError(CodeGymError):
 
 
 class EnvError(CodeGymError):
-    "The env's own code failed outside a tool call (generate, reset, answer, observe) in a way that repeats: it threw, returned something that is not plain JSON or too large, hit the CPU time, wall-clock or memory limit, or crashed its sandbox process twice. The env is faulty; retrying fails the same way. (A busy machine or a neighbour's crash never causes it: see sandbox_busy.)"
+    "The env's own code failed outside a tool call (generate, reset, answer, observe) in a way that repeats: it threw, returned something that is not plain JSON or too large, hit the CPU time, wall-clock or memory limit, or crashed its sandbox process twice. The env is faulty; retrying fails the same way. (A busy machine or a neighbour's crash never causes it: see sandbox_busy. A task over the server's limits is invalid_reset_options instead.)"
     code = 'env_error'
 
 
