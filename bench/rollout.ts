@@ -23,7 +23,7 @@ import type { ChatApiMessage } from '../clients/grpo/backends/types.ts'
 import { rollout, type RolloutRecord, type TaskSpec } from '../clients/grpo/index.ts'
 import { defaultSamplingControls, rolloutDefaults } from '../clients/grpo/defaults.ts'
 import type { TestBackendStats } from '../tools/test-backend/index.ts'
-import { openAiTools, type OpenAiTool } from '../src/env/prompt.ts'
+import { openAiTools, type OpenAiTool } from '../src/contract/prompt.ts'
 import { startCodegymServer, stop } from './load/run.ts'
 import { processTreeUsage } from './load/processes.ts'
 

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import './node-version.js'
-await import('../src/cli/codegym-serve.ts')
+await import('../app/codegym-serve.ts')

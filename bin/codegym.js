@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import './node-version.js'
-await import('../src/cli/codegym.ts')
+await import('../app/codegym.ts')

@@ -1,6 +1,6 @@
 // A batch: tasks × group size, with the ids and seeds derived from it. Everything a rollout's
 // randomness depends on comes from here, so the same batch gives the same rollouts.
-import type { ResetOptions } from '../../src/schemas/env.generated.ts'
+import type { ResetOptions } from '../../src/contract/index.ts'
 import { RolloutConfigError } from './errors.ts'
 
 export interface TaskSpec {

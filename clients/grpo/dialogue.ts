@@ -2,8 +2,7 @@
 // to /v1/chat/completions, token mode the token transcript. Each measures the context before a
 // request, cuts max_tokens to the room left, and turns the backend's answers that are no reply
 // (a full context, output it could not read) into outcomes the turn loop handles.
-import { openAiTools, renderPrompt } from '../../src/env/prompt.ts'
-import type { ResetResult } from '../../src/schemas/env.generated.ts'
+import { openAiTools, renderPrompt, type ResetResult } from '../../src/contract/index.ts'
 import type { ChatApiMessage, SamplingParams } from './backends/types.ts'
 import { ChatConversation } from './conversation/chat.ts'
 import { TokenTranscript } from './conversation/token.ts'

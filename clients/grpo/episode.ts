@@ -7,8 +7,7 @@
 // faults (after the HTTP layer's retries) and env failures end it with 'error'; a protocol mismatch
 // with the backend stops the batch.
 import { performance } from 'node:perf_hooks'
-import { observationText } from '../../src/env/prompt.ts'
-import type { StepResult } from '../../src/schemas/env.generated.ts'
+import { observationText, type StepResult } from '../../src/contract/index.ts'
 import type { SamplingParams } from './backends/types.ts'
 import { makeDialogue, type Dialogue } from './dialogue.ts'
 import type { Termination } from './record.ts'

@@ -4,7 +4,7 @@
 // group the file holds in full.
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises'
 import { RolloutConfigError } from './errors.ts'
-import { readOptionalText } from '../../src/read-optional.ts'
+import { readOptionalText } from '../../src/contract/index.ts'
 import type { DroppedGroupLine, RolloutRecord } from './record.ts'
 
 export type RecordsLine = RolloutRecord | DroppedGroupLine

@@ -3,14 +3,7 @@
 // generated `Operations` table; frames use the same codec module as the server.
 import { EventEmitter } from 'node:events'
 import { WebSocket } from 'ws'
-import { codecOf, decodeFrame, encodeFrame, type Codec } from '../../src/protocol/codec.ts'
-import { closeCodes, resumeHeader } from '../../src/protocol/constants.ts'
-import type {
-  BatchOperation, BatchOutcome, ErrorObject, Event as ServerEvent, HelloParams, HelloResult, Op, Operations, RequestId,
-  ResetOptions, SessionId, SessionSummary, StepResult,
-} from '../../src/schemas/protocol.generated.ts'
-import type { Transport } from '../../src/transport/transport.ts'
-import { WebSocketTransport } from '../../src/transport/websocket.ts'
+import { codecOf, decodeFrame, encodeFrame, type Codec, closeCodes, resumeHeader, type BatchOperation, type BatchOutcome, type ErrorObject, type Event as ServerEvent, type HelloParams, type HelloResult, type Op, type Operations, type RequestId, type ResetOptions, type SessionId, type SessionSummary, type StepResult, type Transport, WebSocketTransport } from '../../src/contract/index.ts'
 import { CodeGymRequestError, ConnectionClosedError, RequestTimeoutError } from './errors.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 

@@ -7,8 +7,7 @@
 // client".
 import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
-import type { ResetResult } from '../../src/schemas/env.generated.ts'
-import type { JsonValue, ResetOptions, SessionId, StepResult } from '../../src/schemas/protocol.generated.ts'
+import type { ResetResult, JsonValue, ResetOptions, SessionId, StepResult } from '../../src/contract/index.ts'
 import { CodeGymClient, type BatchRequest, type CodeGymClientOptions } from './client.ts'
 import { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from './cluster-errors.ts'
 import { resolveServers, systemResolver, type AddressResolver, type ServerSource } from './discovery.ts'

@@ -1,6 +1,6 @@
 // The client's errors: one class per way a request can fail, so callers can tell a refusal by the
 // server (with its schema error code) from a lost connection and from a request nobody answered.
-import type { ErrorCode, Op } from '../../src/schemas/protocol.generated.ts'
+import type { ErrorCode, Op } from '../../src/contract/index.ts'
 
 /** The server answered the request with an error object. */
 export class CodeGymRequestError extends Error {

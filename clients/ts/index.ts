@@ -4,8 +4,7 @@ export type {
   RequestOptions, StepOptions, TransportFactory, WebSocketConnectOptions,
 } from './client.ts'
 export { CodeGymRequestError, ConnectionClosedError, RequestTimeoutError } from './errors.ts'
-export { createMemoryTransportPair } from '../../src/transport/memory.ts'
-export type { Transport } from '../../src/transport/transport.ts'
+export { createMemoryTransportPair, type Transport } from '../../src/contract/index.ts'
 export { ClusterSession, CodeGymCluster, defaultClusterOptions } from './cluster.ts'
 export type { BaseKind, CodeGymClusterEvents, CodeGymClusterOptions, OutReason, Placement, ServerState, ServerStats } from './cluster.ts'
 export { EpisodeLostError, NoServerAvailableError, ReplayMismatchError, SessionClosedError } from './cluster-errors.ts'

@@ -1,6 +1,6 @@
 // What a conformance check works with: connections to the server under test (each check's own,
 // closed after it), a client that has said hello, and facts about one env learned over the wire.
-import { protocolDefinition, type Validator } from '../schemas/validate.ts'
+import { protocolDefinition, type Validator } from '../contract/index.ts'
 import { ConformanceFailure, WireConnection, type Answer, type Codec } from './wire.ts'
 
 export type Level = 'MUST' | 'MUST NOT' | 'SHOULD'

@@ -1,6 +1,6 @@
 // Runs the conformance checks against a server, once per codec, one line per check, and the
 // checks over all the traffic of a pass: every frame well-formed, every whole number an integer.
-import { protocolDefinition } from '../schemas/validate.ts'
+import { protocolDefinition } from '../contract/index.ts'
 import { CheckContext, CheckSkipped, checkedResult, type Check, type EnvFacts, type Level, type SuiteOptions } from './context.ts'
 import { episodeChecks } from './checks/episodes.ts'
 import { framingChecks } from './checks/framing.ts'

@@ -1,6 +1,6 @@
 // The corpus table the paper reports (envs, task configs, tools per env, oracle steps per task),
 // computed from env specs and the oracle runs of the env checker.
-import { builtinToolNames } from '../env/builtin-tools.ts'
+import { builtinToolNames } from '../contract/builtin-tools.ts'
 import type { EnvCheckReport } from './types.ts'
 import type { EnvSpec } from '../env/package.ts'
 

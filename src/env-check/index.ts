@@ -2,7 +2,7 @@
 // module of its own under checks/ and plays real episodes on a Runtime, so it checks the env as
 // agents and trainers will meet it. This file runs them in order, over one env or a whole corpus.
 import { basename } from 'node:path'
-import { CodeGymError, EnvLoadError } from '../errors.ts'
+import { CodeGymError, EnvLoadError } from '../contract/errors.ts'
 import { findEnvPackages, loadEnvPackage, type EnvSpec } from '../env/package.ts'
 import { Runtime, type RuntimeOptions } from '../env/runtime.ts'
 import { checkDeterminism } from './checks/determinism.ts'

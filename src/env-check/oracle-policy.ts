@@ -1,5 +1,5 @@
 // An env's own oracle.js as a policy, for the checker and `codegym play`.
-import { CodeGymError } from '../errors.ts'
+import { CodeGymError } from '../contract/errors.ts'
 import type { EnvSpec } from '../env/package.ts'
 import { PolicySandbox } from '../sandbox/policy-runner.ts'
 

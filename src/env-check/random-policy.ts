@@ -3,11 +3,11 @@
 // tools and malformed actions. The same seed always gives the same actions for the same observations.
 import type { JsonValue, StepResult } from '../schemas/env.generated.ts'
 import type { PolicyMove } from '../sandbox/policy-runner.ts'
-import { doneToolName, observeToolName } from '../env/builtin-tools.ts'
+import { doneToolName, observeToolName } from '../contract/builtin-tools.ts'
 import type { EnvSpec } from '../env/package.ts'
 import type { Policy } from './play.ts'
 import { seededRandom } from '../seeded-random.ts'
-import type { JsonSchemaSubset as Schema } from '../json-schema-subset.ts'
+import type { JsonSchemaSubset as Schema } from '../contract/json-schema-subset.ts'
 
 export interface RandomPolicyOptions {
   /**

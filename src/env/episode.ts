@@ -1,34 +1,19 @@
 // One episode: committed state, step count and status, changed only by a successful call.
-import { CodeGymError } from '../errors.ts'
+import { CodeGymError } from '../contract/errors.ts'
 import { validateAction } from '../schemas/validate.ts'
-import type { EpisodeStatus, JsonObject, JsonValue, RollbackCode, StepInfo, StepResult } from '../schemas/env.generated.ts'
-import { doneToolName, observeToolName } from './builtin-tools.ts'
-import type { EnvSpec } from './package.ts'
+import type { EpisodeStatus, JsonValue, RollbackCode, StepInfo, StepResult } from '../schemas/env.generated.ts'
+import { doneToolName, observeToolName } from '../contract/builtin-tools.ts'
 import { guestFailure, type GuestCaller } from './guest.ts'
-import { encodeSnapshot } from './snapshot.ts'
+import { encodeSnapshot, type EpisodeRecord } from './snapshot.ts'
 import type { SnapshotKeys } from './snapshot-keys.ts'
-
-/** What an episode is made of; a snapshot holds exactly this. */
-export interface EpisodeRecord {
-  readonly spec: EnvSpec
-  readonly seed: number
-  readonly taskId: string | undefined
-  readonly difficulty: string | undefined
-  readonly config: JsonObject
-  readonly truth: JsonValue
-  readonly maxSteps: number
-  state: string
-  step: number
-  status: Exclude<EpisodeStatus, 'closed'>
-}
 
 export class Episode {
   readonly #record: EpisodeRecord
   readonly #guest: GuestCaller
   readonly #snapshotKeys: SnapshotKeys
   #closed = false
-  /** Operations on one episode run one after another, in the order they were asked for. */
-  #tail: Promise<unknown> = Promise.resolve()
+  /** A call is running (see #exclusive). */
+  #busy = false
 
   constructor (record: EpisodeRecord, guest: GuestCaller, snapshotKeys: SnapshotKeys) {
     this.#record = record
@@ -53,7 +38,7 @@ export class Episode {
    * a step sent again after a lost answer is refused instead of applied twice.
    */
   step (action: unknown, expectStep?: number): Promise<StepResult> {
-    return this.#enqueue(() => {
+    return this.#exclusive(() => {
       this.#assertOpen()
       if (this.#record.status !== 'running') {
         throw new CodeGymError('episode_ended', `the episode is ${this.#record.status}; reset to play again`)
@@ -72,7 +57,7 @@ export class Episode {
 
   /** What Observe would return, without taking a step. */
   observe (): Promise<JsonValue> {
-    return this.#enqueue(async () => {
+    return this.#exclusive(async () => {
       this.#assertOpen()
       const result = await this.#guest(this.#record.spec, 'observe', this.#record.state, {})
       if (!result.ok) throw guestFailure('observe()', result)
@@ -87,7 +72,7 @@ export class Episode {
 
   /** A snapshot together with the step count it was taken at. */
   capture (): Promise<{ bytes: Uint8Array, step: number }> {
-    return this.#enqueue(() => {
+    return this.#exclusive(() => {
       this.#assertOpen()
       return { bytes: encodeSnapshot(this.#record, this.#snapshotKeys), step: this.#record.step }
     })
@@ -95,7 +80,7 @@ export class Episode {
 
   /** An independent copy that continues from the same point. */
   fork (): Promise<Episode> {
-    return this.#enqueue(() => {
+    return this.#exclusive(() => {
       this.#assertOpen()
       return new Episode({ ...this.#record }, this.#guest, this.#snapshotKeys)
     })
@@ -109,10 +94,20 @@ export class Episode {
     if (this.#closed) throw new CodeGymError('episode_closed', 'the episode was closed')
   }
 
-  #enqueue<T> (operation: () => T | Promise<T>): Promise<T> {
-    const result = this.#tail.then(operation)
-    this.#tail = result.catch(() => undefined)
-    return result
+  /**
+   * Runs one call on the episode. The episode does not order calls itself: the server's session
+   * chain (SessionTable.run) is the one queue that orders a session's requests, and an in-process
+   * caller awaits each call. Two calls at once would read and write the same record, so an
+   * overlapping call is refused instead of being allowed to lose an update.
+   */
+  async #exclusive<T> (operation: () => T | Promise<T>): Promise<T> {
+    if (this.#busy) throw new Error('a call on this episode is still running: await it before the next one')
+    this.#busy = true
+    try {
+      return await operation()
+    } finally {
+      this.#busy = false
+    }
   }
 
   // A step counts as taken once it gets a result, a rolled-back one included. A call the sandbox

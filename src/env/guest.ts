@@ -1,5 +1,5 @@
 // Typed access to the env module running in the sandbox.
-import { CodeGymError } from '../errors.ts'
+import { CodeGymError } from '../contract/errors.ts'
 import type { SandboxPool } from '../sandbox/pool.ts'
 import type { GuestOp } from '../sandbox/protocol.ts'
 import type { JsonObject, JsonValue, RollbackCode } from '../schemas/env.generated.ts'

@@ -1,11 +1,11 @@
 // Loads an env package folder (env.json, env.js, tasks.jsonl, oracle.js) into an EnvSpec.
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { EnvLoadError } from '../errors.ts'
-import { readOptionalText } from '../read-optional.ts'
+import { EnvLoadError } from '../contract/errors.ts'
+import { readOptionalText } from '../contract/read-optional.ts'
 import { compileEnvSchema, validateManifest, validateTask, type Validator } from '../schemas/validate.ts'
 import type { EnvManifest, JsonObject, Task, ToolDescriptor } from '../schemas/env.generated.ts'
-import { builtinToolNames, doneTool, observeTool } from './builtin-tools.ts'
+import { builtinToolNames, doneTool, observeTool } from '../contract/builtin-tools.ts'
 
 export const envPackageFiles = Object.freeze({
   manifest: 'env.json',

@@ -1,7 +1,7 @@
 // The in-process episode runtime: env registry + sandbox pool. No network involved.
 import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { CodeGymError, EnvLoadError } from '../errors.ts'
+import { CodeGymError, EnvLoadError } from '../contract/errors.ts'
 import { SandboxPool } from '../sandbox/pool.ts'
 import type { SandboxPoolOptions } from '../sandbox/limits.ts'
 import type { SandboxEventSink } from '../sandbox/event-log.ts'

@@ -3,7 +3,7 @@
 // restore takes only bytes whose MAC checks under the signing key or one of the old keys kept for
 // rotation. The bytes stay readable (they are not encrypted): they MUST NOT be shown to the agent.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { CodeGymError } from '../errors.ts'
+import { CodeGymError } from '../contract/errors.ts'
 
 /** The bytes every signed snapshot starts with: "CGS" and the envelope version. */
 const magic = Buffer.from('CGS\x01', 'latin1')

@@ -1,12 +1,25 @@
 // Episode snapshots: MessagePack of the Snapshot shape in schemas/, signed (snapshot-keys.ts), and
 // checked in full on the way back: signature first, then every field.
-import { CodeGymError } from '../errors.ts'
-import { isPlainData, plainPackr, plainUnpackr } from '../plain-data.ts'
+import { CodeGymError } from '../contract/errors.ts'
+import { isPlainData, plainPackr, plainUnpackr } from '../contract/plain-data.ts'
 import { validateSnapshot } from '../schemas/validate.ts'
-import type { Snapshot } from '../schemas/env.generated.ts'
-import type { EpisodeRecord } from './episode.ts'
+import type { EpisodeStatus, JsonObject, JsonValue, Snapshot } from '../schemas/env.generated.ts'
 import type { EnvSpec } from './package.ts'
 import type { SnapshotKeys } from './snapshot-keys.ts'
+
+/** What an episode is made of; a snapshot holds exactly this. */
+export interface EpisodeRecord {
+  readonly spec: EnvSpec
+  readonly seed: number
+  readonly taskId: string | undefined
+  readonly difficulty: string | undefined
+  readonly config: JsonObject
+  readonly truth: JsonValue
+  readonly maxSteps: number
+  state: string
+  step: number
+  status: Exclude<EpisodeStatus, 'closed'>
+}
 
 export const snapshotFormat = 1
 

@@ -1,5 +1,8 @@
 /* Generated from schemas/ by scripts/gen-types.ts. Do not edit; run `npm run gen:types`. */
 
+import type { Attribution, EnvId, EpisodeStatus, JsonObject, JsonValue, ResetInfo, ResetOptions, RuntimeErrorCode, StepInfo, StepResult, ToolDescriptor } from './env.generated.ts'
+export type { Attribution, EnvId, EpisodeStatus, JsonObject, JsonValue, ParametersSchema, ResetInfo, ResetOptions, RollbackCode, RuntimeErrorCode, Seed, StepError, StepInfo, StepResult, ToolDescriptor, ToolName } from './env.generated.ts'
+
 /**
  * A protocol version this document describes.
  *
@@ -74,23 +77,6 @@ export type ProtocolErrorCode =
   | 'draining'
   | 'internal_error'
 /**
- * Why the runtime refused a request. Unlike a RollbackCode, this is not an observation: the caller asked for something impossible.
- */
-export type RuntimeErrorCode =
-  | 'unknown_env'
-  | 'unknown_task'
-  | 'invalid_reset_options'
-  | 'invalid_snapshot'
-  | 'episode_ended'
-  | 'episode_closed'
-  | 'step_mismatch'
-  | 'env_error'
-  | 'sandbox_busy'
-/**
- * Any JSON value: null, boolean, finite number, string, array or object with string keys, nested. MessagePack bin is not a JsonValue.
- */
-export type JsonValue = unknown
-/**
  * The answer to one request: result or error, never both.
  *
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
@@ -105,31 +91,6 @@ export type Response =
       id: RequestId | null
       error: ErrorObject
     }
-/**
- * Versioned environment id: '<namespace>/<name>-v<major>'.
- */
-export type EnvId = string
-export type EpisodeStatus = 'running' | 'terminated' | 'truncated' | 'closed'
-/**
- * Why a step was rolled back. The state is exactly as before the step; the error text is the observation.
- */
-export type RollbackCode =
-  | 'invalid_action'
-  | 'unknown_tool'
-  | 'invalid_parameters'
-  | 'tool_error'
-  | 'cpu_time_limit'
-  | 'wall_time_limit'
-  | 'memory_limit'
-  | 'not_json'
-  | 'state_too_large'
-  | 'observation_too_large'
-  | 'sandbox_crashed'
-/**
- * A tool name that OpenAI-compatible backends accept as a function name.
- */
-export type ToolName = string
-export type Seed = number
 /**
  * Snapshot bytes, opaque to the client. The server sends MessagePack bin on binary frames and a standard base64 string (with padding) on text frames; restore accepts either on a binary frame.
  *
@@ -165,12 +126,6 @@ export interface Request {
   id: RequestId
   op: string
   params?: JsonObject
-}
-/**
- * A JSON object.
- */
-export interface JsonObject {
-  [k: string]: unknown | undefined
 }
 /**
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
@@ -293,49 +248,6 @@ export interface SessionSummary {
   lastResult?: StepResult
 }
 /**
- * What step() returns. observation is what the tool returned, or the error text when the step was rolled back.
- */
-export interface StepResult {
-  observation: JsonValue
-  reward: 0 | 1
-  /**
-   * Done was called: the episode reached a terminal state.
-   */
-  terminated: boolean
-  /**
-   * T_max was reached without Done.
-   */
-  truncated: boolean
-  info: StepInfo
-}
-export interface StepInfo {
-  /**
-   * Actions taken so far in this episode, this one included.
-   */
-  step: number
-  /**
-   * T_max: the episode is truncated when step reaches it.
-   */
-  maxSteps: number
-  /**
-   * The tool that was called, when the action named a known tool.
-   */
-  tool?: string
-  /**
-   * True when the call failed and the state was left as it was.
-   */
-  rolledBack: boolean
-  error?: StepError
-  /**
-   * Set on Done: whether the submitted answer was right.
-   */
-  correct?: boolean
-}
-export interface StepError {
-  code: RollbackCode
-  message: string
-}
-/**
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
  * via the `definition` "HelloParams".
  */
@@ -420,38 +332,6 @@ export interface EnvsDescribeResult {
   source: Attribution
 }
 /**
- * One tool, shaped exactly like an OpenAI function definition: wrap it as {type: 'function', function: descriptor} for Chat Completions.
- */
-export interface ToolDescriptor {
-  name: ToolName
-  description: string
-  parameters: ParametersSchema
-}
-/**
- * JSON Schema of a tool's parameters object (draft 2020-12 subset accepted by OpenAI function calling).
- */
-export interface ParametersSchema {
-  type: 'object'
-  properties: {
-    [k: string]:
-      | {
-          description: string
-        }
-      | undefined
-  }
-  required?: string[]
-  additionalProperties?: false
-}
-/**
- * Where the programming problem behind an env comes from, and under which licence.
- */
-export interface Attribution {
-  problem: string
-  license: 'MIT' | 'Apache-2.0' | 'CC0-1.0' | 'original'
-  author?: string
-  url?: string
-}
-/**
  * With session, that session's current episode ends and the new one takes its place; without, a new session is created.
  *
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
@@ -461,16 +341,6 @@ export interface ResetParams {
   env: string
   options?: ResetOptions
   session?: SessionId
-}
-/**
- * Which task an episode plays: a fixed task by id, an explicit config, or one generated from a seed and a difficulty.
- */
-export interface ResetOptions {
-  task?: string
-  config?: JsonObject
-  seed?: Seed
-  difficulty?: string
-  maxSteps?: number
 }
 /**
  * This interface was referenced by `CodeGymProtocolSchemas`'s JSON-Schema
@@ -625,22 +495,6 @@ export interface ResetSessionResult {
   session: SessionId
   observation: JsonValue
   info: ResetInfo
-}
-export interface ResetInfo {
-  envId: EnvId
-  /**
-   * The task statement, with placeholders filled from the initial observation.
-   */
-  task: string
-  /**
-   * Every tool the agent may call, Observe and Done included.
-   */
-  tools: ToolDescriptor[]
-  taskId?: string
-  difficulty?: string
-  seed: Seed
-  step: 0
-  maxSteps: number
 }
 /**
  * The params and the result of every op: the table that the server's dispatch and the client's types both read.

@@ -1,5 +1,8 @@
 /* Generated from schemas/ by scripts/gen-types.ts. Do not edit; run `npm run gen:types`. */
 
+import type { Attribution } from './env.generated.ts'
+export type { Attribution } from './env.generated.ts'
+
 /**
  * A problem's id: lower-case letters, digits, '-' and '_'. It names the problem's work folder and its env (synth/<id>-v1).
  *
@@ -109,15 +112,6 @@ export interface SynthProblem {
   metadata?: {
     [k: string]: unknown | undefined
   }
-}
-/**
- * Where the programming problem behind an env comes from, and under which licence.
- */
-export interface Attribution {
-  problem: string
-  license: 'MIT' | 'Apache-2.0' | 'CC0-1.0' | 'original'
-  author?: string
-  url?: string
 }
 /**
  * This interface was referenced by `CodeGymSynthSchemas`'s JSON-Schema

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import { schemasDir } from './files.ts'
-import type { Action, EnvManifest, ResetOptions, Snapshot, StepResult, ResetResult, Task } from './env.generated.ts'
+import type { Action, EnvManifest, ResetOptions, Snapshot, Task } from './env.generated.ts'
 
 const envSchemaId = 'https://codegym-ts.invalid/schemas/env.schema.json'
 const protocolSchemaId = 'https://codegym-ts.invalid/schemas/protocol.schema.json'
@@ -84,8 +84,6 @@ export const validateTask = definition<Task>('Task', 'task')
 export const validateAction = definition<Action>('Action', 'action')
 export const validateResetOptions = definition<ResetOptions>('ResetOptions', 'reset options')
 export const validateSnapshot = definition<Snapshot>('Snapshot', 'snapshot')
-export const validateStepResult = definition<StepResult>('StepResult', 'step result')
-export const validateResetResult = definition<ResetResult>('ResetResult', 'reset result')
 
 /** Compiles a JSON Schema that an env package declares (tool parameters, config, answer). */
 const envAjv = createAjv()

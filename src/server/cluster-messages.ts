@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 
 // Hello itself is only read after the connection has been handed to a worker, so a reconnecting
 // client repeats its resume token in this upgrade request header.
-export { resumeHeader } from '../protocol/constants.ts'
+export { resumeHeader } from '../contract/protocol/constants.ts'
 
 /** A worker's resume tokens start with this (its index and a dot); base64url has no dots. */
 export function resumeTokenPrefix (workerIndex: number): string {

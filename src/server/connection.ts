@@ -1,12 +1,12 @@
 // One client connection: awaiting_hello → open → closed. Every frame is checked at the edge
 // (size, codec, envelope) before any work is done for it; nothing a client sends can throw past here.
-import { codecOf, decodeFrame, encodeFrame, FrameDecodeError, type Codec } from '../protocol/codec.ts'
-import { paramsValidators, validateRequest } from '../protocol/catalogue.ts'
-import { closeCodes, supportedVersions } from '../protocol/constants.ts'
-import type { Transport } from '../transport/transport.ts'
-import type { ErrorObject, HelloParams, HelloResult, Limits, RequestId } from '../schemas/protocol.generated.ts'
-import { dispatch, type ServerState } from './handlers.ts'
-import { ProtocolError, toErrorObject } from './protocol-error.ts'
+import { codecOf, decodeFrame, encodeFrame, FrameDecodeError, type Codec } from '../contract/protocol/codec.ts'
+import { validateRequest } from '../contract/protocol/catalogue.ts'
+import { closeCodes, supportedVersions } from '../contract/protocol/constants.ts'
+import type { Transport } from '../contract/transport/transport.ts'
+import type { HelloParams, HelloResult, Limits, RequestId } from '../schemas/protocol.generated.ts'
+import { dispatch, validateParams, type ServerState } from './handlers.ts'
+import { errorResponse, ProtocolError } from './protocol-error.ts'
 import type { TokenSet } from './auth.ts'
 import { reserveFor, type Reservation, type ResponseSizes, type SendLedger } from './send-budget.ts'
 import type { Request } from '../schemas/protocol.generated.ts'
@@ -276,9 +276,8 @@ export class Connection {
 
   /** Checks a hello and opens the connection; with resume, also the sessions to summarize. */
   #acceptHello (params: unknown, codec: Codec): { result: HelloResult, resumed: Session[] | undefined } {
-    const validate = paramsValidators.get('hello')!
-    if (!validate(params)) throw new ProtocolError('invalid_params', validate.lastError)
-    const hello = params as HelloParams
+    validateParams<'hello'>('hello', params)
+    const hello: HelloParams = params
     const version = [...supportedVersions].reverse().find((v) => hello.versions.includes(v))
     if (version === undefined) {
       throw new ProtocolError('unsupported_version', `this server speaks protocol versions ${supportedVersions.join(', ')}`, { versions: [...supportedVersions] })
@@ -308,10 +307,7 @@ export class Connection {
 
   /** Returns the bytes sent. */
   #sendError (id: RequestId | null, codec: Codec, error: unknown, op = 'request'): number {
-    const { error: object, internal } = toErrorObject(error)
-    if (internal) this.#host.state.logBug(error, op)
-    this.#host.state.metrics.errors.inc({ code: object.code })
-    return this.#send({ id, error: object satisfies ErrorObject }, codec)
+    return this.#send({ id, error: errorResponse(error, op, this.#host.state) }, codec)
   }
 
   /** Returns the bytes sent (0 on a closed connection). */

@@ -1,14 +1,14 @@
 // One handler per op (hello is the connection's own). Params arrive validated against the op's
 // schema; results are exactly the op's Result shape.
 import type { Runtime } from '../env/runtime.ts'
-import type { Codec } from '../protocol/codec.ts'
-import { paramsValidators, validateBatchOperation, type OpParams, type OpResult } from '../protocol/catalogue.ts'
-import { CodeGymError } from '../errors.ts'
+import type { Codec } from '../contract/protocol/codec.ts'
+import { paramsValidators, validateBatchOperation, type OpParams, type OpResult } from '../contract/protocol/catalogue.ts'
+import { CodeGymError } from '../contract/errors.ts'
 import type { ResetOptions, StepResult } from '../schemas/env.generated.ts'
-import type { Op, SteppedResult } from '../schemas/protocol.generated.ts'
+import type { ErrorObject, Op, SteppedResult } from '../schemas/protocol.generated.ts'
 import type { ServerLimits } from './limits.ts'
 import type { ServerMetrics } from './metrics.ts'
-import { ProtocolError, toErrorObject } from './protocol-error.ts'
+import { errorResponse, ProtocolError } from './protocol-error.ts'
 import { summarize, type Session, type SessionTable } from './sessions.ts'
 
 /** What handlers share, for the whole server. */
@@ -174,18 +174,25 @@ export const handlers: Handlers = {
   },
 }
 
-async function runBatchOperation (operation: unknown, context: RequestContext): Promise<{ result: object } | { error: ReturnType<typeof toErrorObject>['error'] }> {
+async function runBatchOperation (operation: unknown, context: RequestContext): Promise<{ result: object } | { error: ErrorObject }> {
   try {
     // Each operation's shape is checked here, not with the batch's params, so that one malformed
     // operation fails alone (invalid_request), as an unknown op or bad params do.
     if (!validateBatchOperation(operation)) throw new ProtocolError('invalid_request', validateBatchOperation.lastError)
     return { result: await dispatch(operation.op, operation.params ?? {}, context, true) }
   } catch (error) {
-    const { error: object, internal } = toErrorObject(error)
-    if (internal) context.server.logBug(error, validateBatchOperation(operation) ? operation.op : 'batch')
-    context.server.metrics.errors.inc({ code: object.code })
-    return { error: object }
+    return { error: errorResponse(error, validateBatchOperation(operation) ? operation.op : 'batch', context.server) }
   }
+}
+
+/**
+ * Checks an op's params against its schema in the catalogue: the validation every request goes
+ * through, hello included (the connection checks hello's params here before its own handling).
+ */
+export function validateParams<O extends Op> (op: O | string, params: unknown): asserts params is OpParams<O> {
+  const validate = paramsValidators.get(op as Op)
+  if (validate === undefined) throw new ProtocolError('unknown_op', `unknown op ${JSON.stringify(op)}`)
+  if (!validate(params)) throw new ProtocolError('invalid_params', validate.lastError)
 }
 
 /** Runs one op whose envelope is valid: checks the op and its params, then calls its handler. */
@@ -193,9 +200,7 @@ export async function dispatch (op: string, params: unknown, context: RequestCon
   if (op === 'hello' || (inBatch && op === 'batch')) {
     throw new ProtocolError(inBatch ? 'invalid_request' : 'already_hello', inBatch ? `${op} cannot be part of a batch` : 'hello was already sent on this connection')
   }
-  const validate = paramsValidators.get(op as Op)
-  if (validate === undefined) throw new ProtocolError('unknown_op', `unknown op ${JSON.stringify(op)}`)
-  if (!validate(params)) throw new ProtocolError('invalid_params', validate.lastError)
+  validateParams(op, params)
   context.server.metrics.requests.inc({ op })
   const handler = handlers[op as Exclude<Op, 'hello'>] as Handler<Exclude<Op, 'hello'>>
   return handler(params as never, context)

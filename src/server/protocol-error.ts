@@ -1,4 +1,4 @@
-import { CodedError } from '../errors.ts'
+import { CodedError } from '../contract/errors.ts'
 import type { ErrorCode, ErrorObject, ProtocolErrorCode } from '../schemas/protocol.generated.ts'
 
 /** A request refused by the protocol layer, with a code from schemas/protocol.schema.json. */
@@ -6,15 +6,26 @@ export class ProtocolError extends CodedError<ProtocolErrorCode> {
   override readonly name = 'ProtocolError'
 }
 
+/** Where a failed request is reported: a server bug is logged, and every error counted by its code. */
+export interface ErrorReporter {
+  readonly logBug: (error: unknown, op: string) => void
+  readonly metrics: { readonly errors: { inc: (labels: { code: string }) => void } }
+}
+
 /**
- * The error object for a failed request. Protocol and runtime errors keep their code; anything
- * else is a server bug, reported as internal_error without its details.
+ * The error object answered for a failed request, sent alone or as one operation of a batch (the
+ * one place both are built). Protocol and runtime errors keep their code, message and data;
+ * anything else is a server bug, logged and answered as internal_error without its details.
  */
-export function toErrorObject (error: unknown): { error: ErrorObject, internal: boolean } {
+export function errorResponse (error: unknown, op: string, reporter: ErrorReporter): ErrorObject {
+  let object: ErrorObject
   if (error instanceof CodedError) {
-    const object: ErrorObject = { code: error.code as ErrorCode, message: error.message }
+    object = { code: error.code as ErrorCode, message: error.message }
     if (error.data !== undefined) object.data = error.data
-    return { error: object, internal: false }
+  } else {
+    reporter.logBug(error, op)
+    object = { code: 'internal_error', message: 'the server failed to handle the request; see its log' }
   }
-  return { error: { code: 'internal_error', message: 'the server failed to handle the request; see its log' }, internal: true }
+  reporter.metrics.errors.inc({ code: object.code })
+  return object
 }

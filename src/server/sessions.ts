@@ -83,6 +83,8 @@ export class SessionTable {
    * awaits (reset on a session) or acts at once (close) would otherwise let a later request overtake
    * an earlier one: a step sent after reset ran on the old episode, a close failed the step before it.
    * Requests on one session now take effect in the order received, whatever the packet boundaries.
+   * This is the one queue that orders an episode's calls: it also orders what the episode cannot see
+   * (a reset that replaces it, a close), and the Episode itself refuses an overlapping call.
    */
   run<T> (owner: string, id: string, fn: (session: Session) => Promise<T>): Promise<T> {
     const session = this.get(owner, id)

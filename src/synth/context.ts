@@ -1,7 +1,7 @@
 // What every stage gets: the settings, the LLM, the sandbox for untrusted code, the reference policy.
 import type { JsonValue } from '../schemas/env.generated.ts'
 import type { StageReason, SynthProblem, SynthReasonCode } from '../schemas/synth.generated.ts'
-import { readOptionalText } from '../read-optional.ts'
+import { readOptionalText } from '../contract/read-optional.ts'
 import { writeText, type ProblemArtefacts } from './artefacts.ts'
 import type { SynthLimits } from './defaults.ts'
 import { LlmError, type LlmClient } from './llm.ts'

@@ -3,7 +3,7 @@
 // filters check uses the paper's fixed bounds, so it is left to this stage).
 import { join } from 'node:path'
 import { checkEnv, checkNames, type EnvCheckReport } from '../env-check/index.ts'
-import { doneToolName } from '../env/builtin-tools.ts'
+import { doneToolName } from '../contract/builtin-tools.ts'
 import { Runtime } from '../env/runtime.ts'
 import { writeText } from './artefacts.ts'
 import { rejected, type StageInput, type StageResult } from './context.ts'

@@ -2,7 +2,7 @@
 // Kept when the manifest is valid, the docs do not leak, the package loads and every difficulty
 // generates, resets and observes in the sandbox.
 import { join } from 'node:path'
-import { EnvLoadError } from '../errors.ts'
+import { EnvLoadError } from '../contract/errors.ts'
 import { envPackageFiles, loadEnvPackage } from '../env/package.ts'
 import { Runtime } from '../env/runtime.ts'
 import { validateManifest } from '../schemas/validate.ts'

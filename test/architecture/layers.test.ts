@@ -1,8 +1,8 @@
 // The layering of ARCHITECTURE.md, held by the import graph: arrows run one way (a file imports its
 // own layer or a lower one), clients never link the server or the runtime, and no import cycle
-// exists, in TypeScript or in the Python client. Known violations that the contract-layer work
-// removes are listed, edge by edge, in `pending`; an entry that is no longer needed fails the test,
-// so the list only shrinks.
+// exists, in TypeScript or in the Python client; client code imports src/ only through the
+// contract's entry, and nothing under src/ imports app/, clients/, bench/ or tools/. A known
+// violation would be listed, edge by edge, in `pending`; an entry no longer needed fails the test.
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { cycles, listFiles, pythonGraph, reaches, typescriptGraph, type Graph } from './import-graph.ts'
@@ -14,7 +14,7 @@ const layers = ['entry', 'clients-and-tools', 'server', 'runtime', 'contract'] a
 type Layer = typeof layers[number]
 const layerPrefixes: ReadonlyArray<[string, Layer]> = [
   ['bin/', 'entry'],
-  ['src/cli/', 'entry'],
+  ['app/', 'entry'],
   ['clients/', 'clients-and-tools'],
   ['bench/', 'clients-and-tools'],
   ['tools/', 'clients-and-tools'],
@@ -24,11 +24,17 @@ const layerPrefixes: ReadonlyArray<[string, Layer]> = [
   ['src/server/', 'server'],
   ['src/env/', 'runtime'],
   ['src/sandbox/', 'runtime'],
-  // src/protocol, src/transport, src/schemas, src/errors.ts, src/plain-data.ts and the other leaf modules.
+  // src/contract (codec, catalogue, transport, errors, plain data, prompt rendering; index.ts is its
+  // entry), src/schemas (generated types, validators) and the other leaf modules.
   ['src/', 'contract'],
 ]
-/** What a client library must never link, whatever the layers allow. */
-const clientForbidden = ['src/server/', 'src/env/', 'src/sandbox/']
+/**
+ * Code that speaks the protocol from the outside (the client libraries and the conformance kit)
+ * imports from src/ only the contract's one entry, whatever the layers allow.
+ */
+const contractEntry = 'src/contract/index.ts'
+const outsideSpeakers = ['clients/', 'src/conformance/']
+const speaksFromOutside = (path: string): boolean => outsideSpeakers.some((prefix) => path.startsWith(prefix))
 
 function layerOf (path: string): Layer | undefined {
   return layerPrefixes.find(([prefix]) => path.startsWith(prefix))?.[1]
@@ -36,21 +42,12 @@ function layerOf (path: string): Layer | undefined {
 const rank = (layer: Layer): number => layers.length - layers.indexOf(layer)
 
 /**
- * Known violations, each an exact edge 'from -> to', with why it is still there. They live in files
- * the contract-layer work reshapes (one contract entry shared by server and clients, the episode's
- * snapshot codec, the CLI out of src/); delete each entry with the import it excuses.
+ * Known violations, each an exact edge 'from -> to' with why it is still there (today none). An
+ * entry must be deleted with the import it excuses: the test fails on one no longer needed.
  */
-const pending: ReadonlyMap<string, string> = new Map([
-  // Cycle: the episode builds its snapshot, and the snapshot codec builds episodes back.
-  ['src/env/snapshot.ts -> src/env/episode.ts', 'cycle episode.ts <-> snapshot.ts'],
-  // Prompt and tool rendering is contract (what a client shows the model for the server's tools);
-  // it moves from src/env/prompt.ts into the contract layer's entry.
-  ['clients/grpo/conversation/chat.ts -> src/env/prompt.ts', 'a client imports the runtime for prompt rendering'],
-  ['clients/grpo/dialogue.ts -> src/env/prompt.ts', 'a client imports the runtime for prompt rendering'],
-  ['clients/grpo/episode.ts -> src/env/prompt.ts', 'a client imports the runtime for prompt rendering'],
-])
+const pending: ReadonlyMap<string, string> = new Map<string, string>([])
 
-const sourceDirs = ['src', 'clients/ts', 'clients/grpo', 'bench', 'tools', 'bin']
+const sourceDirs = ['app', 'src', 'clients/ts', 'clients/grpo', 'bench', 'tools', 'bin']
 const files = sourceDirs.flatMap((dir) => listFiles(root, dir, ['.ts', '.js'])).filter((file) => !file.startsWith('src/sandbox/guest/'))
 const graph = typescriptGraph(root, files)
 
@@ -62,7 +59,8 @@ function layerViolations (): Map<string, string> {
       const toLayer = layerOf(to)
       if (fromLayer === undefined || toLayer === undefined) continue
       if (rank(toLayer) > rank(fromLayer)) found.set(`${from} -> ${to}`, `${fromLayer} imports ${toLayer}, a higher layer`)
-      else if (from.startsWith('clients/') && clientForbidden.some((prefix) => to.startsWith(prefix))) found.set(`${from} -> ${to}`, `a client imports ${toLayer} code`)
+      else if (from.startsWith('src/') && !to.startsWith('src/') && !to.startsWith('node_modules/')) found.set(`${from} -> ${to}`, 'the library imports something outside src/ (an app, client, bench or tool)')
+      else if (speaksFromOutside(from) && to.startsWith('src/') && !speaksFromOutside(to) && to !== contractEntry) found.set(`${from} -> ${to}`, `a client imports ${to} instead of ${contractEntry}`)
     }
   }
   return found
@@ -76,7 +74,7 @@ await t.test('every source file is in a layer and every relative import resolves
   t.same(unresolved, [], 'imports of files outside the checked folders')
 })
 
-await t.test('imports run down the layers; clients link no server or runtime code', async (t) => {
+await t.test('imports run down the layers; clients import src/ only through the contract entry', async (t) => {
   const violations = layerViolations()
   const unexpected = [...violations].filter(([edge]) => !pending.has(edge)).map(([edge, why]) => `${edge}: ${why}`)
   t.same(unexpected, [], 'imports against the layering')

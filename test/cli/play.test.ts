@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { parsePlayCommand } from '../../src/cli/play.ts'
+import { parsePlayCommand } from '../../app/play.ts'
 
 const bin = fileURLToPath(new URL('../../bin/codegym.js', import.meta.url))
 const fixtures = fileURLToPath(new URL('../fixtures/envs/checker/', import.meta.url))

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pack } from 'msgpackr'
 import t from 'tap'
-import { resolveSnapshotKeys } from '../../src/cli/serve-secrets.ts'
+import { resolveSnapshotKeys } from '../../app/serve-secrets.ts'
 import { SnapshotKeys } from '../../src/env/snapshot-keys.ts'
 import { sharedSnapshotKeyVariable } from '../../src/server/cluster-messages.ts'
 

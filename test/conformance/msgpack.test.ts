@@ -3,7 +3,7 @@
 import { Packr, pack } from 'msgpackr'
 import t from 'tap'
 import { decodeStrict, encodeStrict, MsgpackFormatError } from '../../src/conformance/msgpack.ts'
-import { plainPackr } from '../../src/plain-data.ts'
+import { plainPackr } from '../../src/contract/plain-data.ts'
 
 const samples: unknown[] = [
   null, true, false, 0, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1,

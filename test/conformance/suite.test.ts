@@ -45,10 +45,10 @@ await t.test('with a token and small limits every check runs, and passes', async
 
 await t.test('a server that sends whole numbers as float64 fails the integer checks', async (t) => {
   // The same server, with msgpackr's default encoding of numbers beyond 32 bits (float64).
-  const plainData = await import('../../src/plain-data.ts')
+  const plainData = await import('../../src/contract/plain-data.ts')
   const floatPackr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false })
   const { CodeGymServer: FloatServer } = await t.mockImport<ServerModule>('../../src/server/server.ts', {
-    '../../src/plain-data.ts': { ...plainData, plainPackr: { pack: (value: unknown) => floatPackr.pack(value) } },
+    '../../src/contract/plain-data.ts': { ...plainData, plainPackr: { pack: (value: unknown) => floatPackr.pack(value) } },
   })
   const server = await FloatServer.start({ port: 0, envDirs: [fileURLToPath(new URL('../../envs/valid-brackets/', import.meta.url))], sandbox: { workers: 1 }, logger: pino({ level: 'silent' }) })
   t.teardown(() => server.close())

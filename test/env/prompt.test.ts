@@ -2,7 +2,7 @@
 // for other reasons): system message, task statement, Chat Completions tools and observation turns.
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { observationText, openAiTools, renderObservation, renderPrompt, renderSystemPrompt } from '../../src/env/prompt.ts'
+import { observationText, openAiTools, renderObservation, renderPrompt, renderSystemPrompt } from '../../src/contract/prompt.ts'
 import { Runtime } from '../../src/env/runtime.ts'
 
 const fixture = fileURLToPath(new URL('../fixtures/envs/checker/good/', import.meta.url))

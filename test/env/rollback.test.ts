@@ -1,6 +1,6 @@
 // Trial-then-Overwrite on the bundled envs: a failed step changes nothing but the step count.
 import t from 'tap'
-import { CodeGymError } from '../../src/errors.ts'
+import { CodeGymError } from '../../src/contract/errors.ts'
 import type { Episode } from '../../src/env/episode.ts'
 import { Runtime } from '../../src/env/runtime.ts'
 import type { RollbackCode } from '../../src/schemas/env.generated.ts'
@@ -146,4 +146,13 @@ await t.test('reset refuses what it cannot play', async (t) => {
   await t.rejects(runtime.reset(brackets, { maxSteps: 0 }), { code: 'invalid_reset_options' })
   const drawn = await runtime.reset(brackets)
   t.ok(Number.isSafeInteger(drawn.info.seed), 'a reset without a seed draws one')
+})
+
+await t.test('an episode takes one call at a time: an overlapping call is refused and changes nothing', async (t) => {
+  const { episode } = await runtime.reset(brackets, { config: { text: '()' } })
+  const first = episode.step({ name: 'Push', parameters: { char: '(' } })
+  await t.rejects(episode.step({ name: 'Push', parameters: { char: ')' } }), /still running/, 'the second call is refused')
+  t.equal((await first).observation, 1, 'the first call completes')
+  t.equal(episode.stepCount, 1, 'only the first counted')
+  t.equal((await episode.step({ name: 'Pop' })).observation, '(', 'the next awaited call runs')
 })

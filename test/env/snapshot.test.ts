@@ -4,7 +4,7 @@
 // (test/env-check/checker.test.ts, the snapshot check).
 import t from 'tap'
 import { Runtime } from '../../src/env/runtime.ts'
-import { plainPackr, plainUnpackr } from '../../src/plain-data.ts'
+import { plainPackr, plainUnpackr } from '../../src/contract/plain-data.ts'
 import type { Snapshot } from '../../src/schemas/env.generated.ts'
 import { SnapshotKeys } from '../../src/env/snapshot-keys.ts'
 

@@ -2,7 +2,7 @@
 // size, so that a strictly typed peer reads an integer where the protocol has one.
 import t from 'tap'
 import { decodeStrict } from '../../src/conformance/msgpack.ts'
-import { decodeFrame, encodeFrame } from '../../src/protocol/codec.ts'
+import { decodeFrame, encodeFrame } from '../../src/contract/protocol/codec.ts'
 
 await t.test('encodeFrame writes whole numbers past 32 bits as integers, and floats as floats', async (t) => {
   const message = { id: 2 ** 53 - 1, result: { info: { seed: 2 ** 40, step: 3 }, low: -(2 ** 40), ratio: 0.25, list: [2 ** 32, -(2 ** 31) - 1] } }

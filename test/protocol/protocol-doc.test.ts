@@ -1,13 +1,13 @@
 // PROTOCOL.md is checked against the sources it documents: the ops and error codes of
-// src/protocol/catalogue.ts, the schemas, the limit defaults and the server's close codes.
+// src/contract/protocol/catalogue.ts, the schemas, the limit defaults and the server's close codes.
 // The document is read by structure: one `### \`op\`` heading per op under "## Operations", and
 // tables whose first column is a code in backticks under fixed headings.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { errorCatalogue, ops } from '../../src/protocol/catalogue.ts'
+import { errorCatalogue, ops } from '../../src/contract/protocol/catalogue.ts'
 import { defaultSandboxPoolOptions } from '../../src/sandbox/limits.ts'
 import { envSchema, protocolDefinition, protocolSchema } from '../../src/schemas/validate.ts'
-import { closeCodes } from '../../src/protocol/constants.ts'
+import { closeCodes } from '../../src/contract/protocol/constants.ts'
 import { advertisedLimits, defaultServerLimits } from '../../src/server/limits.ts'
 
 const doc = readFileSync(new URL('../../PROTOCOL.md', import.meta.url), 'utf8')

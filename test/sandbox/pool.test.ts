@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
-import { CodeGymError } from '../../src/errors.ts'
+import { CodeGymError } from '../../src/contract/errors.ts'
 import type { SandboxEvent } from '../../src/sandbox/event-log.ts'
 import type { SandboxPoolOptions } from '../../src/sandbox/limits.ts'
 import { SandboxPool } from '../../src/sandbox/pool.ts'

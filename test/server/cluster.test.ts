@@ -4,8 +4,8 @@
 // are lost); SIGTERM drains every worker and the process exits 0.
 import t from 'tap'
 import { CodeGymClient, connectWebSocket } from '../../clients/ts/index.ts'
-import { resumeHeader } from '../../src/protocol/constants.ts'
-import type { Transport } from '../../src/transport/transport.ts'
+import { resumeHeader } from '../../src/contract/protocol/constants.ts'
+import type { Transport } from '../../src/contract/transport/transport.ts'
 import { exampleEnvDirs } from '../helpers/envs.ts'
 import { seriesValue, ServeProcess } from '../../tools/serve-process.ts'
 import type { TestContext } from '../helpers/tap.ts'

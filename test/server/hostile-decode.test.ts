@@ -4,8 +4,8 @@
 // that are not strings and a "__proto__" key, without decoding anything twice.
 import { pack } from 'msgpackr'
 import t from 'tap'
-import { decodeFrame } from '../../src/protocol/codec.ts'
-import { plainUnpackr } from '../../src/plain-data.ts'
+import { decodeFrame } from '../../src/contract/protocol/codec.ts'
+import { plainUnpackr } from '../../src/contract/plain-data.ts'
 import { defaultServerLimits } from '../../src/server/limits.ts'
 import { ServeProcess, seriesValue } from '../../tools/serve-process.ts'
 import { RawClient } from '../helpers/wire.ts'

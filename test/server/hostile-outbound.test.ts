@@ -11,7 +11,7 @@ import { Runtime } from '../../src/env/runtime.ts'
 import { CodeGymServer } from '../../src/server/server.ts'
 import type { ServerLimits } from '../../src/server/limits.ts'
 import type { TestContext } from '../helpers/tap.ts'
-import type { Transport, TransportHandlers } from '../../src/transport/transport.ts'
+import type { Transport, TransportHandlers } from '../../src/contract/transport/transport.ts'
 import { clientFrame, eventually, openRawSocket, RawClient } from '../helpers/wire.ts'
 
 // The bundled envs: an envs.list answer of several KB.

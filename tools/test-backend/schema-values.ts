@@ -1,7 +1,7 @@
 // Values a JSON Schema accepts, drawn from a seeded generator: the arguments of the built-in
 // policy's calls. Covers the keywords tool schemas use (type, enum, const, ranges, lengths,
 // items, properties/required, anyOf/oneOf); anything else gets a plain value of the named type.
-import type { JsonSchemaSubset as Schema } from '../../src/json-schema-subset.ts'
+import type { JsonSchemaSubset as Schema } from '../../src/contract/json-schema-subset.ts'
 
 /** How deep nested arrays and objects go before the generator stops adding to them. */
 const maxDepth = 4

@@ -2,7 +2,7 @@
 // tools: 'openai' sends them as the API's `tools` and answers each call with a `tool` message
 // carrying its tool_call_id; 'paper' sends no `tools`, puts the paper's prompt (tool docs as a
 // `functions` list in the system message) first and answers with `user` messages.
-import { openAiTools, renderPrompt, type OpenAiTool, type PromptSource } from '../../../src/env/prompt.ts'
+import { openAiTools, renderPrompt, type OpenAiTool, type PromptSource } from '../../../src/contract/index.ts'
 import type { ChatApiMessage } from '../backends/types.ts'
 import type { PolicyReplyMessage } from '../tool-calls.ts'
 

@@ -1,6 +1,6 @@
 // hello, the close codes it leads to, and resume: nothing lost, nothing applied twice.
 import { isDeepStrictEqual } from 'node:util'
-import { protocolDefinition } from '../../schemas/validate.ts'
+import { protocolDefinition } from '../../contract/index.ts'
 import { CheckSkipped, checkedError, checkedResult, expect, show, type Check, type StepOutcome } from '../context.ts'
 import { WireConnection } from '../wire.ts'
 

@@ -1,5 +1,5 @@
 // filters: the paper's filters on the oracle's episodes (tool calls per episode, distinct tools).
-import { doneToolName } from '../../env/builtin-tools.ts'
+import { doneToolName } from '../../contract/builtin-tools.ts'
 import type { CheckContext } from '../context.ts'
 import { Findings } from '../findings.ts'
 import type { CheckOutcome } from '../types.ts'

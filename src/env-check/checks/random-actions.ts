@@ -1,6 +1,6 @@
 // random-actions: a seeded random agent (valid, invalid and malformed calls) never makes the env
 // itself fail, and every episode ends with Done or is truncated at T_max.
-import { observeToolName } from '../../env/builtin-tools.ts'
+import { observeToolName } from '../../contract/builtin-tools.ts'
 import type { RollbackCode, StepResult } from '../../schemas/env.generated.ts'
 import type { CheckContext } from '../context.ts'
 import { Findings, messageOf } from '../findings.ts'

@@ -1,7 +1,7 @@
 // snapshot: an episode restored from its snapshot, and a fork, continue exactly like the original
 // (mid-episode and once ended), and copies are independent of each other.
 import { isDeepStrictEqual } from 'node:util'
-import { CodeGymError } from '../../errors.ts'
+import { CodeGymError } from '../../contract/errors.ts'
 import type { ResetOptions, Snapshot } from '../../schemas/env.generated.ts'
 import type { CheckContext } from '../context.ts'
 import { Findings } from '../findings.ts'

@@ -1,6 +1,6 @@
 // wrong-answer: Done with a schema-valid wrong answer scores 0 and ends the episode.
 import { isDeepStrictEqual } from 'node:util'
-import { doneToolName } from '../../env/builtin-tools.ts'
+import { doneToolName } from '../../contract/builtin-tools.ts'
 import type { EnvSpec } from '../../env/package.ts'
 import type { JsonValue } from '../../schemas/env.generated.ts'
 import type { CheckContext } from '../context.ts'

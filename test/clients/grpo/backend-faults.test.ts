@@ -5,7 +5,7 @@
 // backend receives in its own field names.
 import t from 'tap'
 import { CodeGymClient } from '../../../clients/ts/index.ts'
-import { openAiTools } from '../../../src/env/prompt.ts'
+import { openAiTools } from '../../../src/contract/prompt.ts'
 import { rollout, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'
 import { scriptedPolicy, seededPolicy, startTestBackend, type TestPolicy, type TestPolicyInput, type TestReply } from '../../../tools/test-backend/index.ts'

@@ -1,7 +1,7 @@
 // rollout() end to end: real codegym-serve instances (in process) and the deterministic test backend.
 import t from 'tap'
 import type { TestContext } from '../../helpers/tap.ts'
-import { openAiTools } from '../../../src/env/prompt.ts'
+import { openAiTools } from '../../../src/contract/prompt.ts'
 import { CodeGymClient } from '../../../clients/ts/index.ts'
 import { rollout, rolloutSeed, type RolloutOptions, type RolloutRecord } from '../../../clients/grpo/index.ts'
 import { loadChatTokenizer } from '../../../clients/grpo/tokenizer.ts'

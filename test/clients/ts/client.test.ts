@@ -2,8 +2,8 @@
 // typed errors; request timeouts.
 import t from 'tap'
 import { CodeGymClient, CodeGymRequestError, ConnectionClosedError, RequestTimeoutError, type Codec } from '../../../clients/ts/index.ts'
-import { createMemoryTransportPair } from '../../../src/transport/memory.ts'
-import type { Transport } from '../../../src/transport/transport.ts'
+import { createMemoryTransportPair } from '../../../src/contract/transport/memory.ts'
+import type { Transport } from '../../../src/contract/transport/transport.ts'
 import { maxSubarray, startServer, transportsTo, validBrackets, type Via } from './harness.ts'
 
 const server = await startServer()

@@ -1,8 +1,8 @@
 // Shared set-up for the client tests: a quiet server on a free port, and ways to reach it.
 import { pino } from 'pino'
 import { CodeGymServer, type ServerOptions } from '../../../src/server/server.ts'
-import { createMemoryTransportPair } from '../../../src/transport/memory.ts'
-import type { Transport } from '../../../src/transport/transport.ts'
+import { createMemoryTransportPair } from '../../../src/contract/transport/memory.ts'
+import type { Transport } from '../../../src/contract/transport/transport.ts'
 import { connectWebSocket, type TransportFactory } from '../../../clients/ts/client.ts'
 import { exampleEnvDirs } from '../../helpers/envs.ts'
 

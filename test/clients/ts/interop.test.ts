@@ -4,7 +4,7 @@ import msgpack from 'msgpack-lite'
 import t from 'tap'
 import { WebSocket } from 'ws'
 import { CodeGymClient } from '../../../clients/ts/index.ts'
-import { decodeFrame, encodeFrame } from '../../../src/protocol/codec.ts'
+import { decodeFrame, encodeFrame } from '../../../src/contract/protocol/codec.ts'
 import type { StepResult } from '../../../src/schemas/protocol.generated.ts'
 import { maxSubarray, startServer } from './harness.ts'
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { CodeGymClient, connectWebSocket, finalCloseCodes, reconnectDelayMs, type TransportFactory } from '../../../clients/ts/client.ts'
-import { closeCodes } from '../../../src/protocol/constants.ts'
+import { closeCodes } from '../../../src/contract/protocol/constants.ts'
 import { maxSubarray, startServer } from './harness.ts'
 
 const doc = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8')

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { CodeGymClient, ConnectionClosedError, type Codec } from '../../../clients/ts/index.ts'
 import type { StepResult } from '../../../src/schemas/protocol.generated.ts'
-import type { Transport, TransportHandlers } from '../../../src/transport/transport.ts'
+import type { Transport, TransportHandlers } from '../../../src/contract/transport/transport.ts'
 import { maxSubarray, startServer, transportsTo, type Via } from './harness.ts'
 
 const server = await startServer()

@@ -1,6 +1,6 @@
 // What the test-backend tests share: one tokenizer, a tools fixture, and JSON over HTTP.
 import { loadChatTokenizer, type TemplateMessage } from '../../../clients/grpo/tokenizer.ts'
-import type { OpenAiTool } from '../../../src/env/prompt.ts'
+import type { OpenAiTool } from '../../../src/contract/prompt.ts'
 import type { ToolDescriptor } from '../../../src/schemas/env.generated.ts'
 
 export const tokenizer = await loadChatTokenizer()

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { assistantTurns, toolsFromPrompt } from '../../../tools/test-backend/prompt-reading.ts'
 import { segmentCodec } from '../../../tools/test-backend/segment-cache.ts'
-import { renderPrompt } from '../../../src/env/prompt.ts'
+import { renderPrompt } from '../../../src/contract/prompt.ts'
 import type { TemplateMessage } from '../../../clients/grpo/tokenizer.ts'
 import { firstTurn, tokenizer, toolList, tools } from './helpers.ts'
 

@@ -1,9 +1,7 @@
 // Two connected in-memory transports: the server and the client run in one process with no sockets.
 // Frames are delivered asynchronously and in order, as a socket would.
+import { closeCodes } from '../protocol/constants.ts'
 import type { Transport, TransportHandlers } from './transport.ts'
-
-/** WebSocket's close code for a normal closure. */
-const normalClosure = 1000
 
 class MemoryEndpoint implements Transport {
   peer: MemoryEndpoint | undefined
@@ -42,7 +40,7 @@ class MemoryEndpoint implements Transport {
     this.#schedule()
   }
 
-  close (code = normalClosure, reason = ''): void {
+  close (code: number = closeCodes.normal, reason = ''): void {
     if (this.#closed) return
     this.#closed = true
     setImmediate(() => this.#handlers?.close(code, reason))

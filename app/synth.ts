@@ -1,20 +1,21 @@
 // `codegym synth`: programming problems in, verified env packages out (src/synth/README.md).
 import { pino } from 'pino'
 import type { Argv } from 'yargs'
-import { synthStages } from '../synth/artefacts.ts'
-import { defaultLlmSettings, defaultPolicySettings, defaultSynthLimits, type LlmSettings } from '../synth/defaults.ts'
-import { runSynth } from '../synth/pipeline.ts'
-import { ProblemsFileError, readProblems } from '../synth/problems.ts'
-import { RolloutReferencePolicy, type ServedEnv } from '../synth/reference-policy.ts'
-import { formatReport } from '../synth/report.ts'
-import { CodeGymServer } from '../server/server.ts'
+import { synthStages } from '../src/synth/artefacts.ts'
+import { defaultLlmSettings, defaultPolicySettings, defaultSynthLimits, type LlmSettings } from '../src/synth/defaults.ts'
+import { runSynth } from '../src/synth/pipeline.ts'
+import { ProblemsFileError, readProblems } from '../src/synth/problems.ts'
+import type { ServedEnv } from '../src/synth/reference-policy.ts'
+import { RolloutReferencePolicy } from './reference-policy.ts'
+import { formatReport } from '../src/synth/report.ts'
+import { CodeGymServer } from '../src/server/server.ts'
 
 /** Defaults of `codegym synth` beyond the pipeline's limits. */
 export const synthCliDefaults = Object.freeze({
   /** Fraction of problems that may end in error (not rejection) before the command exits 1. */
   maxErrorFraction: 0,
 })
-import type { SynthStage } from '../schemas/synth.generated.ts'
+import type { SynthStage } from '../src/schemas/synth.generated.ts'
 
 function synthOptions<T> (cli: Argv<T>) {
   return cli

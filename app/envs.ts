@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs'
-import { checkNames, checkPackages, formatReports, type CheckName } from '../env-check/index.ts'
-import { corpusStats, formatStats, formatStatsMarkdown } from '../env-check/corpus-stats.ts'
-import { Runtime, bundledEnvsDir } from '../env/runtime.ts'
+import { checkNames, checkPackages, formatReports, type CheckName } from '../src/env-check/index.ts'
+import { corpusStats, formatStats, formatStatsMarkdown } from '../src/env-check/corpus-stats.ts'
+import { Runtime, bundledEnvsDir } from '../src/env/runtime.ts'
 
 export function envsOption<T> (cli: Argv<T>) {
   return cli.option('envs', { type: 'string', array: true, default: [bundledEnvsDir], describe: 'env folders (each a folder of env packages, or one package)' })

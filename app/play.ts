@@ -1,14 +1,14 @@
 // `codegym play <env>`: play an episode by hand; `codegym oracle <env>`: watch the env's oracle solve one.
 import { createInterface } from 'node:readline'
 import type { Argv } from 'yargs'
-import { CodeGymError } from '../errors.ts'
-import { doneToolName, observeToolName } from '../env/builtin-tools.ts'
-import { envNameMatches } from '../env-check/index.ts'
-import { oraclePolicy } from '../env-check/oracle-policy.ts'
-import { playEpisode } from '../env-check/play.ts'
-import { observationText } from '../env/prompt.ts'
-import type { Runtime } from '../env/runtime.ts'
-import type { ResetOptions, ResetResult, StepResult, ToolDescriptor } from '../schemas/env.generated.ts'
+import { CodeGymError } from '../src/contract/errors.ts'
+import { doneToolName, observeToolName } from '../src/contract/builtin-tools.ts'
+import { envNameMatches } from '../src/env-check/index.ts'
+import { oraclePolicy } from '../src/env-check/oracle-policy.ts'
+import { playEpisode } from '../src/env-check/play.ts'
+import { observationText } from '../src/contract/prompt.ts'
+import type { Runtime } from '../src/env/runtime.ts'
+import type { ResetOptions, ResetResult, StepResult, ToolDescriptor } from '../src/schemas/env.generated.ts'
 import { envsOption, withRuntime } from './envs.ts'
 
 /** A line typed at the `play` prompt. */

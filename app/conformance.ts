@@ -1,7 +1,7 @@
 // `codegym conformance <ws-url>`: checks a running server against PROTOCOL.md over the wire.
 import type { Argv } from 'yargs'
-import { runConformance } from '../conformance/runner.ts'
-import type { Codec } from '../conformance/wire.ts'
+import { runConformance } from '../src/conformance/runner.ts'
+import type { Codec } from '../src/conformance/wire.ts'
 
 /** Longest wait for any one answer of the server under test. */
 const defaultAnswerTimeoutMs = 10_000

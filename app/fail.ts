@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs'
-import { CodeGymError, EnvLoadError } from '../errors.ts'
+import { CodeGymError, EnvLoadError } from '../src/contract/errors.ts'
 
 /** Errors the user can act on are one line; anything else is a bug and keeps its stack. */
 export function failHandler (message: string | undefined, error: Error | undefined, cli?: Argv): never {

@@ -1,4 +1,4 @@
-import type { RuntimeErrorCode } from './schemas/env.generated.ts'
+import type { RuntimeErrorCode } from '../schemas/env.generated.ts'
 
 /** An error with a stable code from schemas/ and, optionally, facts a caller can act on. */
 export class CodedError<Code extends string> extends Error {

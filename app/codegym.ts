@@ -1,4 +1,4 @@
-// `codegym`: one CLI for the rest. Each command lives in its own module under src/cli/.
+// `codegym`: one CLI for the rest. Each command lives in its own module under app/.
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { envsCommand } from './envs.ts'

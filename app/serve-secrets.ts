@@ -3,9 +3,9 @@
 // and is refused at start-up when it is empty, only whitespace or too short: an unset variable in a
 // deploy script must not turn into "no password".
 import { readFileSync } from 'node:fs'
-import { checkTokens } from '../server/auth.ts'
-import { SnapshotKeys, snapshotKeyProblem } from '../env/snapshot-keys.ts'
-import { sharedSnapshotKeyVariable } from '../server/cluster-messages.ts'
+import { checkTokens } from '../src/server/auth.ts'
+import { SnapshotKeys, snapshotKeyProblem } from '../src/env/snapshot-keys.ts'
+import { sharedSnapshotKeyVariable } from '../src/server/cluster-messages.ts'
 
 export interface SecretArgs {
   token?: readonly string[] | undefined

@@ -1,8 +1,8 @@
 // `codegym bench`: the load benchmark of codegym-serve against its baselines (bench/load/).
 import type { Argv } from 'yargs'
-import { defaultMix, runLoadBench } from '../../bench/load/run.ts'
-import type { StepMix } from '../../bench/load/types.ts'
-import { runWorkersBench } from '../../bench/load/workers.ts'
+import { defaultMix, runLoadBench } from '../bench/load/run.ts'
+import type { StepMix } from '../bench/load/types.ts'
+import { runWorkersBench } from '../bench/load/workers.ts'
 
 function parseMix (text: string): StepMix {
   const mix = { ...defaultMix }

@@ -1,7 +1,7 @@
 // The protocol's catalogues, read from schemas/protocol.schema.json so that code, PROTOCOL.md and
 // tests agree with one source.
-import { envSchema, protocolDefinition, protocolSchema, type Validator } from '../schemas/validate.ts'
-import type { BatchOperation, ErrorCode, Op, Operations, Request } from '../schemas/protocol.generated.ts'
+import { envSchema, protocolDefinition, protocolSchema, type Validator } from '../../schemas/validate.ts'
+import type { BatchOperation, ErrorCode, Op, Operations, Request } from '../../schemas/protocol.generated.ts'
 
 interface ConstEntry { const: string, description: string }
 
@@ -28,7 +28,3 @@ export type OpResult<O extends Op> = Operations[O]['result']
 
 export const paramsValidators: ReadonlyMap<Op, Validator<unknown>> = new Map(
   ops.map((op) => [op, protocolDefinition<unknown>(`Operations/properties/${op}/properties/params`, 'params')]))
-
-export function isOp (op: string): op is Op {
-  return (ops as readonly string[]).includes(op)
-}

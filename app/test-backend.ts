@@ -1,8 +1,8 @@
 // `codegym test-backend`: the deterministic OpenAI-compatible test backend as a process, for
 // trying a rollout client or a trainer without a GPU. Prints its URL on the first line of stdout.
 import type { Argv } from 'yargs'
-import { startTestBackend, testBackendDefaults } from '../../tools/test-backend/index.ts'
-import { bundledTokenizerPackage, loadChatTokenizer } from '../../clients/grpo/tokenizer.ts'
+import { startTestBackend, testBackendDefaults } from '../tools/test-backend/index.ts'
+import { bundledTokenizerPackage, loadChatTokenizer } from '../clients/grpo/tokenizer.ts'
 
 /** vLLM's default port, so clients configured for a local vLLM find the test backend. */
 export const defaultTestBackendPort = 8000
