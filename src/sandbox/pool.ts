@@ -117,6 +117,8 @@ export class SandboxPool {
   readonly #quarantineQueue = new Fifo<PendingCall>()
   readonly #slots: Slot[]
   readonly #quarantineSlot: Slot
+  /** The regular slots, then the quarantine slot: built once, walked on every flush and watchdog tick. */
+  readonly #allSlots: readonly Slot[]
   /** envKey → when its probation ends (performance.now()). */
   readonly #probation = new Map<string, number>()
   readonly #events: RateLimitedEvents | undefined
@@ -138,6 +140,7 @@ export class SandboxPool {
     this.#events = events.onEvent === undefined ? undefined : new RateLimitedEvents(events.onEvent)
     this.#slots = Array.from({ length: this.options.workers }, (_, index) => ({ index, quarantine: false, worker: undefined, failures: 0, restartTimer: undefined }))
     this.#quarantineSlot = { index: this.options.workers, quarantine: true, worker: undefined, failures: 0, restartTimer: undefined }
+    this.#allSlots = [...this.#slots, this.#quarantineSlot]
     for (const slot of this.#slots) this.#start(slot)
     const { stalledCallMs, watchdogGraceMs } = this.options
     this.#checkEveryMs = Math.max(10, Math.min(250, stalledCallMs / 2, watchdogGraceMs / 4))
@@ -148,7 +151,7 @@ export class SandboxPool {
   /** Makes an env type's source available to every sandbox process (sent before its first call there). */
   register (envKey: string, source: string): void {
     this.#sources.set(envKey, source)
-    for (const slot of this.#allSlots()) slot.worker?.loaded.delete(envKey)
+    for (const slot of this.#allSlots) slot.worker?.loaded.delete(envKey)
   }
 
   /**
@@ -177,7 +180,7 @@ export class SandboxPool {
   stats (): SandboxPoolStats {
     let callsInFlight = 0
     let callsRunning = 0
-    for (const { worker } of this.#allSlots()) {
+    for (const { worker } of this.#allSlots) {
       callsInFlight += worker?.inFlight.size ?? 0
       if (worker !== undefined && worker.inFlight.has(worker.running.id)) callsRunning++
     }
@@ -203,7 +206,7 @@ export class SandboxPool {
     this.#closed = true
     clearInterval(this.#watchdog)
     const exits: Array<Promise<void>> = []
-    for (const slot of this.#allSlots()) {
+    for (const slot of this.#allSlots) {
       clearTimeout(slot.restartTimer)
       const worker = slot.worker
       if (worker === undefined) continue
@@ -214,10 +217,6 @@ export class SandboxPool {
     }
     for (const call of [...this.#queue.drain(), ...this.#quarantineQueue.drain()]) this.#settle(call, closedResult)
     await Promise.all(exits)
-  }
-
-  #allSlots (): Slot[] {
-    return [...this.#slots, this.#quarantineSlot]
   }
 
   #queueFor (envKey: string): Fifo<PendingCall> {
@@ -384,7 +383,7 @@ export class SandboxPool {
     const checkRss = now - this.#lastRssCheckAt >= rssCheckEveryMs
     if (checkRss) this.#lastRssCheckAt = now
     const hangMs = this.options.callWallTimeoutMs + this.options.watchdogGraceMs
-    for (const slot of this.#allSlots()) {
+    for (const slot of this.#allSlots) {
       const worker = slot.worker
       if (worker === undefined || worker.exited || worker.killCause !== undefined) continue
       if (!worker.ready) {
@@ -503,7 +502,7 @@ export class SandboxPool {
     this.#flushScheduled = true
     setImmediate(() => {
       this.#flushScheduled = false
-      for (const slot of this.#allSlots()) {
+      for (const slot of this.#allSlots) {
         const worker = slot.worker
         if (worker === undefined || worker.outbox.length === 0 || worker.exited) continue
         const sentInFlight = worker.inFlight.size - worker.unsent

@@ -75,8 +75,8 @@
   }
   replaceMethod(Number.prototype, 'toLocaleString', withLocale)
   replaceMethod(BigInt.prototype, 'toLocaleString', withLocale)
-  replaceMethod(String.prototype, 'toLocaleUpperCase', (real) => function (locales) { return apply(real, this, [locales === undefined ? fixedLocale : locales]) })
-  replaceMethod(String.prototype, 'toLocaleLowerCase', (real) => function (locales) { return apply(real, this, [locales === undefined ? fixedLocale : locales]) })
+  replaceMethod(String.prototype, 'toLocaleUpperCase', withLocale)
+  replaceMethod(String.prototype, 'toLocaleLowerCase', withLocale)
   replaceMethod(String.prototype, 'localeCompare', (real) => function (that, locales, options) {
     return apply(real, this, [that, locales === undefined ? fixedLocale : locales, options])
   })
