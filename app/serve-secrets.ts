@@ -33,6 +33,11 @@ function linesOf (path: string, what: string): string[] {
  * several times, the file and CODEGYM_TOKEN may hold several), so that a new token can be accepted
  * alongside the old one while clients move over.
  */
+/** The tokens of CODEGYM_TOKEN (comma-separated, for rotation); undefined when it is not set. */
+export function tokensOfVariable (env: Env = process.env): string[] | undefined {
+  return env.CODEGYM_TOKEN?.split(',').map((token) => token.trim())
+}
+
 export function resolveTokens (args: SecretArgs, env: Env = process.env): string[] {
   const tokens: string[] = []
   for (const token of args.token ?? []) {
@@ -45,10 +50,9 @@ export function resolveTokens (args: SecretArgs, env: Env = process.env): string
     checkTokens(fromFile, `--token-file ${args.tokenFile}`)
     tokens.push(...fromFile)
   }
-  const variable = env.CODEGYM_TOKEN
+  const fromVariable = tokensOfVariable(env)
   // Set but empty is refused, not ignored: it is how an unset variable in a script looks.
-  if (variable !== undefined) {
-    const fromVariable = variable.split(',').map((token) => token.trim())
+  if (fromVariable !== undefined) {
     checkTokens(fromVariable, 'CODEGYM_TOKEN (comma-separated tokens)')
     tokens.push(...fromVariable)
   }

@@ -140,7 +140,6 @@ const attacks: Attack[] = [
       let sent = 0
       const refused: Record<string, number> = {}
       const loops = Array.from({ length: 4 }, async () => {
-        const client = await CodeGymClient.connect(url, { token, reconnect: false })
         const socket = new WebSocket(url)
         await new Promise((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject) })
         socket.send(pack({ id: 0, op: 'hello', params: { versions: [1], token } }))
@@ -151,6 +150,8 @@ const attacks: Attack[] = [
           refused[code] = (refused[code] ?? 0) + 1
           replies.shift()?.()
         })
+        // A closed socket answers nothing more: whoever waits for a reply stops waiting.
+        socket.on('close', () => { for (const wake of replies.splice(0)) wake() })
         await new Promise<void>((resolve) => replies.push(resolve))
         while (running && socket.readyState === WebSocket.OPEN) {
           const answered = new Promise<void>((resolve) => replies.push(resolve))
@@ -159,7 +160,6 @@ const attacks: Attack[] = [
           await answered
         }
         socket.close()
-        await client.close()
       })
       return async () => {
         running = false
