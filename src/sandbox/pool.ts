@@ -13,6 +13,7 @@
 //   they answer anything (capped): the pool never gives up. A call waits for a process at most
 //   maxQueueWaitMs and then fails with sandbox_busy (retryable), so every call is answered.
 import { fork, type ChildProcess } from 'node:child_process'
+import type { Socket } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,7 +24,8 @@ import { Fifo } from './fifo.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
 import type { RunnerResult } from './isolate-runner.ts'
 import { ProgressExit, ProgressRecord, progressRecordDir } from './progress-record.ts'
-import type { CallMessage, CallReply, FromSandbox, GuestOp, ToSandbox } from './protocol.ts'
+import { channelFd, readFrames, writeFrame } from './channel.ts'
+import { batchFields, readFromSandbox, type CallMessage, type CallReply, type GuestOp, type ToSandbox } from './protocol.ts'
 import type { RollbackCode } from '../schemas/env.generated.ts'
 
 const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
@@ -57,6 +59,8 @@ interface PendingCall {
 interface Worker {
   readonly slot: Slot
   readonly child: ChildProcess
+  /** Calls go out and answers come back on this socket (channel.ts), not on Node's IPC channel. */
+  readonly channel: Socket
   readonly spawnedAt: number
   /** Calls sent or about to be sent and not answered, in the order the process runs them. */
   readonly inFlight: Map<number, PendingCall>
@@ -243,14 +247,16 @@ export class SandboxPool {
     const env: NodeJS.ProcessEnv = {}
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LC_') && name !== 'LANGUAGE') env[name] = value
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
-      serialization: 'advanced',
       env: { ...env, ...fixedLocaleEnv },
       execArgv: [`--max-old-space-size=${this.options.sandboxProcessHeapMb}`],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // Node's IPC channel stays (fork needs it; the process also exits when it ends), unused.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'],
     })
+    const channel = child.stdio[channelFd] as Socket
     const worker: Worker = {
       slot,
       child,
+      channel,
       spawnedAt: performance.now(),
       inFlight: new Map(),
       outbox: [],
@@ -266,20 +272,21 @@ export class SandboxPool {
       exited: false,
     }
     slot.worker = worker
-    child.on('message', (message: FromSandbox) => this.#onMessage(worker, message))
+    readFrames(channel, (fields) => {
+      readFromSandbox(fields, () => this.#onReady(worker), (reply) => this.#onReply(worker, reply))
+      this.#pump()
+    })
+    // A write to a process that died fails here; its death is handled on 'close'.
+    channel.on('error', () => {})
     child.on('error', () => { /* reported through 'close'; a failed kill of a dead process is harmless */ })
     child.once('close', (code, signal) => this.#onClose(worker, code, signal))
   }
 
-  #onMessage (worker: Worker, message: FromSandbox): void {
-    if (message.kind === 'ready') {
-      worker.ready = true
-      // Both sides hold the record open: its name is no longer needed, and nothing is left behind
-      // if this process dies without closing the pool.
-      rmSync(worker.progressPath, { force: true })
-    }
-    else for (const reply of message.replies) this.#onReply(worker, reply)
-    this.#pump()
+  #onReady (worker: Worker): void {
+    worker.ready = true
+    // Both sides hold the record open: its name is no longer needed, and nothing is left behind
+    // if this process dies without closing the pool.
+    rmSync(worker.progressPath, { force: true })
   }
 
   #onReply (worker: Worker, reply: CallReply): void {
@@ -507,7 +514,7 @@ export class SandboxPool {
         if (worker === undefined || worker.outbox.length === 0 || worker.exited) continue
         const sentInFlight = worker.inFlight.size - worker.unsent
         if (sentInFlight > 0 && worker.unsent < this.#batchCalls) continue
-        worker.child.send(worker.outbox.splice(0))
+        writeFrame(worker.channel, batchFields(worker.outbox.splice(0)))
         worker.unsent = 0
       }
     })

@@ -1,9 +1,11 @@
 // Entry of a sandbox process: runs env calls in order, one isolate, nothing else.
 // The pool kills and replaces this process when a call does not come back in time.
+import { Socket } from 'node:net'
+import { channelFd, readFrames, writeFrame } from './channel.ts'
 import { IsolateRunner } from './isolate-runner.ts'
 import { clipText, type SandboxLimits } from './limits.ts'
 import { ProgressExit, ProgressRecord } from './progress-record.ts'
-import type { CallReply, FromSandbox, ToSandbox } from './protocol.ts'
+import { forEachInBatch, readyFields, repliesFields, type CallReply } from './protocol.ts'
 
 /** Exit code when V8 reports an error the isolate cannot contain. */
 const catastrophicExitCode = 70
@@ -22,43 +24,42 @@ const runner = new IsolateRunner(limits, {
   },
 })
 
-const send = (message: FromSandbox): void => { process.send?.(message) }
+const channel = new Socket({ fd: channelFd, readable: true, writable: true })
+// The host closed its end (it closed the pool, or died): nothing is left to do here.
+channel.on('end', () => process.exit(0))
+channel.on('error', () => process.exit(0))
 
 /** Answers leave at least this often during a long batch, so the pool's watchdog sees progress. */
 const replyFlushIntervalMs = 5
 
-// Answers go back in batches: one message per call would cost more than the call. Which call is
+// Answers go back in batches: one frame per call would cost more than the call. Which call is
 // running is in the progress record (see progress-record.ts).
-process.on('message', (batch: ToSandbox[]) => {
+readFrames(channel, (fields) => {
   let replies: CallReply[] = []
   let flushedAt = performance.now()
   // The cancel mark is read when it may have moved: before a batch, and after a call long enough
   // for the host to have taken back the calls behind it.
   let cancelBelow = progress.readCancelBelow()
-  for (const message of batch) {
-    if (message.kind === 'load') {
-      runner.load(message.envKey, message.source)
-      continue
-    }
-    if (message.id < cancelBelow) continue
-    runningCallId = message.id
-    progress.writeRunning(message.id)
+  forEachInBatch(fields, (envKey, source) => runner.load(envKey, source), (id, envKey, op, state, args) => {
+    if (id < cancelBelow) return
+    runningCallId = id
+    progress.writeRunning(id)
     const startedAt = performance.now()
-    const result = runner.call(message.envKey, message.op, message.state, message.args)
+    const result = runner.call(envKey, op, state, args)
     if (performance.now() - startedAt >= stalledCallMs / 2) cancelBelow = progress.readCancelBelow()
-    replies.push(result.ok ? { id: message.id, ...result } : { id: message.id, ok: false, code: result.code, message: clipText(result.message, limits.maxErrorChars) })
+    replies.push(result.ok ? { id, ok: true, json: result.json } : { id, ok: false, code: result.code, message: clipText(result.message, limits.maxErrorChars) })
     const now = performance.now()
     if (now - flushedAt >= replyFlushIntervalMs) {
-      send({ kind: 'replies', replies })
+      writeFrame(channel, repliesFields(replies))
       replies = []
       flushedAt = now
     }
-  }
+  })
   runningCallId = 0
   progress.writeRunning(0)
-  if (replies.length > 0) send({ kind: 'replies', replies })
+  if (replies.length > 0) writeFrame(channel, repliesFields(replies))
 })
-process.on('disconnect', () => process.exit(0))
+
 
 // ICU loads its locale data on first use, once per process: about 120 ms of CPU time here, more on
 // a loaded machine. Paid now, it is not charged to the first env call that formats a number.
@@ -68,4 +69,4 @@ process.on('disconnect', () => process.exit(0))
   void [(0.5).toLocaleString('en-US'), (1n).toLocaleString('en-US'), date.toLocaleString('en-US', zone), date.toLocaleDateString('en-US', zone),
     date.toLocaleTimeString('en-US', zone), 'a'.localeCompare('b', 'en-US'), 'i'.toLocaleUpperCase('en-US'), 'I'.toLocaleLowerCase('en-US')]
 }
-send({ kind: 'ready' })
+writeFrame(channel, readyFields)
