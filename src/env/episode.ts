@@ -12,7 +12,7 @@ export class Episode {
   readonly #guest: GuestCaller
   readonly #snapshotKeys: SnapshotKeys
   #closed = false
-  /** A call is running (see #exclusive). */
+  /** A call is running (see #enter). */
   #busy = false
 
   constructor (record: EpisodeRecord, guest: GuestCaller, snapshotKeys: SnapshotKeys) {
@@ -37,17 +37,31 @@ export class Episode {
    * With expectStep, the action is taken only if exactly that many steps were taken before it, so
    * a step sent again after a lost answer is refused instead of applied twice.
    */
-  step (action: unknown, expectStep?: number): Promise<StepResult> {
-    return this.#exclusive(() => {
+  async step (action: unknown, expectStep?: number): Promise<StepResult> {
+    // One async frame for the whole step (the checks, the count, the call): a step is the hot path.
+    this.#enter()
+    try {
       this.#assertOpen()
-      if (this.#record.status !== 'running') {
-        throw new CodeGymError('episode_ended', `the episode is ${this.#record.status}; reset to play again`)
+      const record = this.#record
+      if (record.status !== 'running') {
+        throw new CodeGymError('episode_ended', `the episode is ${record.status}; reset to play again`)
       }
-      if (expectStep !== undefined && expectStep !== this.#record.step) {
-        throw new CodeGymError('step_mismatch', `the episode has taken ${this.#record.step} steps, not ${expectStep}`, { step: this.#record.step })
+      if (expectStep !== undefined && expectStep !== record.step) {
+        throw new CodeGymError('step_mismatch', `the episode has taken ${record.step} steps, not ${expectStep}`, { step: record.step })
       }
-      return this.#takeCountedAction(action)
-    })
+      // A step counts as taken once it gets a result, a rolled-back one included. A call the
+      // sandbox refused to queue (sandbox_busy) ran nothing: it is not counted, so a retry is the
+      // same step.
+      record.step++
+      try {
+        return await this.#takeAction(action)
+      } catch (error) {
+        record.step--
+        throw error
+      }
+    } finally {
+      this.#busy = false
+    }
   }
 
   /** Submits an answer: the same as the action {name: 'Done', parameters: {answer}}. */
@@ -95,30 +109,22 @@ export class Episode {
   }
 
   /**
-   * Runs one call on the episode. The episode does not order calls itself: the server's session
-   * chain (SessionTable.run) is the one queue that orders a session's requests, and an in-process
-   * caller awaits each call. Two calls at once would read and write the same record, so an
-   * overlapping call is refused instead of being allowed to lose an update.
+   * Marks the episode busy for one call. The episode does not order calls itself: the server's
+   * session chain (SessionTable.run) is the one queue that orders a session's requests, and an
+   * in-process caller awaits each call. Two calls at once would read and write the same record, so
+   * an overlapping call is refused instead of being allowed to lose an update.
    */
-  async #exclusive<T> (operation: () => T | Promise<T>): Promise<T> {
+  #enter (): void {
     if (this.#busy) throw new Error('a call on this episode is still running: await it before the next one')
     this.#busy = true
+  }
+
+  async #exclusive<T> (operation: () => T | Promise<T>): Promise<T> {
+    this.#enter()
     try {
       return await operation()
     } finally {
       this.#busy = false
-    }
-  }
-
-  // A step counts as taken once it gets a result, a rolled-back one included. A call the sandbox
-  // refused to queue (sandbox_busy) ran nothing: it is not counted, so a retry is the same step.
-  async #takeCountedAction (action: unknown): Promise<StepResult> {
-    this.#record.step++
-    try {
-      return await this.#takeAction(action)
-    } catch (error) {
-      this.#record.step--
-      throw error
     }
   }
 

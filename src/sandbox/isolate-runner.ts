@@ -38,6 +38,15 @@ export function installGuest<F> (bootstrap: ivm.Script, context: ivm.Context, en
 
 const isTimeout = (error: unknown): boolean => error instanceof Error && /timed out/i.test(error.message)
 
+/** Separators of a run of calls (see callMany and the guest's dispatch): JSON text never holds them. */
+const callSeparator = '\u001e'
+const fieldSeparator = '\u001f'
+
+/** The wall-clock limit of a call's first, unmeasured attempt: a little over its CPU-time limit. */
+function firstAttemptMs (limits: Pick<SandboxLimits, 'callTimeoutMs'>): number {
+  return limits.callTimeoutMs + Math.max(5, limits.callTimeoutMs / 10)
+}
+
 /** CPU time of this thread in microseconds: a synchronous isolated-vm call runs on the calling thread. */
 const threadCpuMicros = (): number => {
   const usage = process.threadCpuUsage()
@@ -58,8 +67,7 @@ export function runWithCpuLimit<T> (isolate: ivm.Isolate, limits: Pick<SandboxLi
   { ok: true, value: T } | { ok: false, error: unknown } | { ok: false, code: 'cpu_time_limit' | 'wall_time_limit', message: string } {
   const cpuLimitMicros = limits.callTimeoutMs * 1000
   const wallDeadline = performance.now() + limits.callWallTimeoutMs
-  const firstAttemptMs = limits.callTimeoutMs + Math.max(5, limits.callTimeoutMs / 10)
-  let attemptMs = firstAttemptMs
+  let attemptMs = firstAttemptMs(limits)
   for (let attempts = 0; ; attempts++) {
     const cpuBefore = attempts === 0 ? 0 : threadCpuMicros()
     try {
@@ -79,7 +87,7 @@ export function runWithCpuLimit<T> (isolate: ivm.Isolate, limits: Pick<SandboxLi
   }
 }
 
-type Dispatch = (op: GuestOp, state: string, args: string) => string
+type Dispatch = (op: GuestOp | 'many', state: string, args: string) => string
 
 /** The guest's JSON result text, or a failure seen from outside the guest. */
 export type RunnerResult = { ok: true, json: string } | { ok: false, code: RollbackCode, message: string }
@@ -124,6 +132,35 @@ export class IsolateRunner {
     if (outcome.ok) return { ok: true, json: outcome.value }
     if ('error' in outcome) return this.#failure(outcome.error, 'the call failed')
     return outcome
+  }
+
+  /**
+   * Runs calls of one env type in one entry into the isolate (op 'many' of the guest's dispatch):
+   * the entry costs more than a small call itself. Their answers, in order; undefined when the run
+   * did not finish within one call's first time limit, ran out of memory or failed in any other way:
+   * then each call must run alone (call), where a limit blames the call that reached it. Guest calls
+   * have no effect outside their answers, so running them again alone changes nothing.
+   */
+  callMany (envKey: string, calls: ReadonlyArray<{ op: GuestOp, state: string, args: string }>): RunnerResult[] | undefined {
+    let dispatch: ivm.Reference<Dispatch>
+    try {
+      dispatch = this.#dispatcher(envKey)
+    } catch {
+      return undefined
+    }
+    let joined = ''
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i]!
+      joined += (i === 0 ? '' : callSeparator) + call.op + fieldSeparator + call.state + fieldSeparator + call.args
+    }
+    try {
+      const answers = (dispatch.applySync(undefined, ['many', '', joined], { timeout: firstAttemptMs(this.#limits) }) as string).split(callSeparator)
+      if (answers.length !== calls.length) return undefined
+      return answers.map((json) => ({ ok: true, json }))
+    } catch {
+      if (this.#isolate.isDisposed) this.#replaceIsolate()
+      return undefined
+    }
   }
 
   heapUsedBytes (): number {

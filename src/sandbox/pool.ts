@@ -170,7 +170,7 @@ export class SandboxPool {
       return Promise.reject(new CodeGymError('sandbox_busy', `the sandbox queue is full (${this.options.maxQueuedCalls} calls waiting)`))
     }
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { message: { kind: 'call', id: 0, envKey, op, state, args }, enqueuedAt: performance.now(), deaths: 0, crashes: 0, settled: false, resolve, reject }
+      const call: PendingCall = { message: { kind: 'call', id: 0, envKey, op, state, args, single: false }, enqueuedAt: performance.now(), deaths: 0, crashes: 0, settled: false, resolve, reject }
       this.#queueFor(envKey).push(call)
       this.#pump()
     })
@@ -331,7 +331,11 @@ export class SandboxPool {
     this.#exits[cause]++
     const unanswered = [...worker.inFlight.values()]
     worker.inFlight.clear()
-    const culprit = progress.callId === 0 ? undefined : unanswered.find((call) => call.message.id === progress.callId)
+    // A run of calls (one isolate entry) was running: any of them may be to blame. They run again,
+    // each alone, so that a second failure names the call.
+    const run = progress.count > 1 ? runStartingAt(unanswered, progress.callId, progress.count) : []
+    for (const call of run) call.message.single = true
+    const culprit = progress.callId === 0 || run.length > 0 ? undefined : unanswered.find((call) => call.message.id === progress.callId)
     let blamed: { envKey: string, op: string, code: string } | undefined
     let culpritRunsAgain = false
     if (culprit !== undefined && cause === 'crashed' && culprit.crashes === 0) {
@@ -402,7 +406,7 @@ export class SandboxPool {
         continue
       }
       if (worker.inFlight.size === 0 && worker.running.id === 0) continue
-      const { callId } = worker.progress.readRunning()
+      const { callId, count } = worker.progress.readRunning()
       if (callId !== worker.running.id) {
         worker.running = { id: callId, since: now }
         worker.stalled = false
@@ -411,15 +415,22 @@ export class SandboxPool {
       if (callId === 0) continue
       const runningMs = now - worker.running.since
       if (runningMs > hangMs) this.#kill(worker, 'wall_time_limit')
-      else if (runningMs > this.options.stalledCallMs && !worker.stalled) this.#detachBehind(worker, callId)
+      else if (runningMs > this.options.stalledCallMs && !worker.stalled) this.#detachBehind(worker, callId, count)
     }
     this.#pump()
   }
 
-  /** Takes back every unanswered call of a stalled process but the running one, to run elsewhere. */
-  #detachBehind (worker: Worker, runningId: number): void {
+  /**
+   * Takes back every unanswered call of a stalled process but the running one, to run elsewhere.
+   * A stalled run of calls is taken back whole, each call to run alone: which one stalls is not
+   * known, and the one that does will stall alone next time (its copy here is left to finish or
+   * to be killed at the wall-clock limit, its answer ignored).
+   */
+  #detachBehind (worker: Worker, runningId: number, runningCount: number): void {
     worker.stalled = true
-    const detached = [...worker.inFlight.values()].filter((call) => call.message.id !== runningId)
+    const run = runningCount > 1 ? runStartingAt([...worker.inFlight.values()], runningId, runningCount) : []
+    for (const call of run) call.message.single = true
+    const detached = [...worker.inFlight.values()].filter((call) => call.message.id !== runningId || run.length > 0)
     if (detached.length === 0) return
     const ids = new Set(detached.map((call) => call.message.id))
     for (const id of ids) worker.inFlight.delete(id)
@@ -529,6 +540,12 @@ export class SandboxPool {
   get #batchCalls (): number {
     return Math.max(1, Math.floor(this.options.maxCallsInFlightPerWorker / 8))
   }
+}
+
+/** The calls of a run: count calls in the order they were sent, from the one with id first. */
+function runStartingAt (calls: readonly PendingCall[], first: number, count: number): PendingCall[] {
+  const start = calls.findIndex((call) => call.message.id === first)
+  return start < 0 ? [] : calls.slice(start, start + count)
 }
 
 /** Rollback codes that put the call's env type on probation. */

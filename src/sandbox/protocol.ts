@@ -19,6 +19,11 @@ export interface CallMessage {
   op: GuestOp
   state: string
   args: string
+  /**
+   * Run alone, never in a run of calls in one isolate entry: it was in a run when its process
+   * died or stalled, so the next failure must name the call to blame.
+   */
+  single: boolean
 }
 
 export type ToSandbox = LoadMessage | CallMessage
@@ -33,26 +38,26 @@ const frameKinds = { batch: 0, ready: 1, replies: 2 } as const
 /** The first field of a load in a batch (a call starts with its id, which is never 0). */
 const loadTag = 0
 
-/** A batch for a sandbox process: loads as [0, envKey, source], calls as [id, envKey, op, state, args]. */
+/** A batch for a sandbox process: loads as [0, envKey, source], calls as [id, envKey, op, state, args, single]. */
 export function batchFields (messages: readonly ToSandbox[]): unknown[] {
   const fields: unknown[] = [frameKinds.batch]
   for (const message of messages) {
     if (message.kind === 'load') fields.push(loadTag, message.envKey, message.source)
-    else fields.push(message.id, message.envKey, message.op, message.state, message.args)
+    else fields.push(message.id, message.envKey, message.op, message.state, message.args, message.single)
   }
   return fields
 }
 
 /** Runs each message of a batch frame in order; false when the frame is not a batch. */
-export function forEachInBatch (fields: unknown[], onLoad: (envKey: string, source: string) => void, onCall: (id: number, envKey: string, op: GuestOp, state: string, args: string) => void): boolean {
+export function forEachInBatch (fields: unknown[], onLoad: (envKey: string, source: string) => void, onCall: (call: Omit<CallMessage, 'kind'>) => void): boolean {
   if (fields[0] !== frameKinds.batch) return false
   for (let at = 1; at < fields.length;) {
     if (fields[at] === loadTag) {
       onLoad(fields[at + 1] as string, fields[at + 2] as string)
       at += 3
     } else {
-      onCall(fields[at] as number, fields[at + 1] as string, fields[at + 2] as GuestOp, fields[at + 3] as string, fields[at + 4] as string)
-      at += 5
+      onCall({ id: fields[at] as number, envKey: fields[at + 1] as string, op: fields[at + 2] as GuestOp, state: fields[at + 3] as string, args: fields[at + 4] as string, single: fields[at + 5] === true })
+      at += 6
     }
   }
   return true

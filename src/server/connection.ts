@@ -188,10 +188,7 @@ export class Connection {
       this.#pendingOperations -= this.#inFlight.get(id) ?? 0
       this.#inFlight.delete(id)
     }
-    if (sent > 0) {
-      const perOperation = sent / reservation.keys.length
-      for (const key of reservation.keys) this.#host.responseSizes.record(key.op, key.env, key.snapshot, perOperation)
-    }
+    if (sent > 0) reservation.recordSent(sent)
   }
 
   #reserve (bytes: number): void {

@@ -1,5 +1,6 @@
 // One handler per op (hello is the connection's own). Params arrive validated against the op's
 // schema; results are exactly the op's Result shape.
+import type { Episode } from '../env/episode.ts'
 import type { Runtime } from '../env/runtime.ts'
 import type { Codec } from '../contract/protocol/codec.ts'
 import { paramsValidators, validateBatchOperation, type OpParams, type OpResult } from '../contract/protocol/catalogue.ts'
@@ -9,7 +10,7 @@ import type { ErrorObject, Op, SteppedResult } from '../schemas/protocol.generat
 import type { ServerLimits } from './limits.ts'
 import type { ServerMetrics } from './metrics.ts'
 import { errorResponse, ProtocolError } from './protocol-error.ts'
-import { summarize, type Session, type SessionTable } from './sessions.ts'
+import { summarize, type SessionTable } from './sessions.ts'
 
 /** What handlers share, for the whole server. */
 export interface ServerState {
@@ -37,24 +38,25 @@ function assertAcceptingSessions (context: RequestContext): void {
   if (context.server.draining) throw new ProtocolError('draining', 'the server is shutting down and takes no new sessions')
 }
 
-function recordStep (session: Session, result: StepResult, context: RequestContext, startedAt: number): StepResult {
-  session.lastResult = result
-  context.server.metrics.observeStep(result, performance.now() - startedAt)
-  return result
+/**
+ * Takes a step (or done) on a session at its place in the session's chain, with the episode's
+ * snapshot right after it when the request asked for one: a client that keeps a snapshot per step
+ * gets it in the same response (lastResult stays without it).
+ */
+function takeStep (sessionId: string, act: (episode: Episode) => Promise<StepResult>, snapshot: boolean | undefined, context: RequestContext): Promise<SteppedResult> {
+  const startedAt = performance.now()
+  return context.server.sessions.run(context.owner, sessionId, async (session) => {
+    const result = await act(session.episode)
+    session.lastResult = result
+    context.server.metrics.observeStep(result, performance.now() - startedAt)
+    if (snapshot !== true) return result
+    return { ...result, snapshot: wireSnapshot((await session.episode.capture()).bytes, context.codec) }
+  })
 }
 
 /** Snapshot bytes as the codec carries them: bin, or base64 text in JSON. */
 function wireSnapshot (bytes: Uint8Array, codec: Codec): Uint8Array | string {
   return codec === 'json' ? Buffer.from(bytes).toString('base64') : bytes
-}
-
-/**
- * A step's result, with the episode's snapshot right after it when the request asked for one: a
- * client that keeps a snapshot per step gets it in the same response (lastResult stays without it).
- */
-async function withSnapshot (session: Session, result: StepResult, snapshot: boolean | undefined, codec: Codec): Promise<SteppedResult> {
-  if (snapshot !== true) return result
-  return { ...result, snapshot: wireSnapshot((await session.episode.capture()).bytes, codec) }
 }
 
 /**
@@ -122,17 +124,11 @@ export const handlers: Handlers = {
     return { session: session.id, observation, info }
   },
 
-  step: async ({ session: sessionId, action, expectStep, snapshot }, context) => {
-    const startedAt = performance.now()
-    return context.server.sessions.run(context.owner, sessionId, async (session) =>
-      withSnapshot(session, recordStep(session, await session.episode.step(action, expectStep), context, startedAt), snapshot, context.codec))
-  },
+  step: ({ session: sessionId, action, expectStep, snapshot }, context) =>
+    takeStep(sessionId, (episode) => episode.step(action, expectStep), snapshot, context),
 
-  done: async ({ session: sessionId, answer, expectStep, snapshot }, context) => {
-    const startedAt = performance.now()
-    return context.server.sessions.run(context.owner, sessionId, async (session) =>
-      withSnapshot(session, recordStep(session, await session.episode.done(answer, expectStep), context, startedAt), snapshot, context.codec))
-  },
+  done: ({ session: sessionId, answer, expectStep, snapshot }, context) =>
+    takeStep(sessionId, (episode) => episode.done(answer, expectStep), snapshot, context),
 
   observe: async ({ session: sessionId }, { server, owner }) =>
     server.sessions.run(owner, sessionId, async (session) => ({ observation: await session.episode.observe() })),
@@ -196,7 +192,7 @@ export function validateParams<O extends Op> (op: O | string, params: unknown): 
 }
 
 /** Runs one op whose envelope is valid: checks the op and its params, then calls its handler. */
-export async function dispatch (op: string, params: unknown, context: RequestContext, inBatch = false): Promise<object> {
+export function dispatch (op: string, params: unknown, context: RequestContext, inBatch = false): Promise<object> {
   if (op === 'hello' || (inBatch && op === 'batch')) {
     throw new ProtocolError(inBatch ? 'invalid_request' : 'already_hello', inBatch ? `${op} cannot be part of a batch` : 'hello was already sent on this connection')
   }

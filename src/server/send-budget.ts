@@ -13,54 +13,78 @@ const minResponseBytes = 128
 /** What an answer of a kind not seen yet is expected to take (twice that with a snapshot). */
 const firstGuessBytes = 4096
 
+/** The largest answer seen so far for one (op, env, snapshot) kind; 0 before any. */
+interface SizeSlot { largest: number }
+
 /**
  * Expected response sizes, by op and env: the largest answer seen so far for that pair, and before
  * any was seen a first guess of a few KiB per operation. Why not the most an answer can be (an
  * observation of maxObservationBytes): a batch of 1024 steps would then be expected to take 68 MiB
  * and be refused on a fresh server, whatever its envs answer. An answer far larger than expected
  * is caught by Connection's hard bound (twice maxSendBufferBytes), and from then on expected.
+ * Slots are looked up by op, then env, then snapshot, and kept: a request allocates no key.
  */
 export class ResponseSizes {
-  readonly #largest = new Map<string, number>()
+  readonly #slots = new Map<string, Map<string, [SizeSlot, SizeSlot]>>()
+
+  slot (op: string, env: string | undefined, snapshot: boolean): SizeSlot {
+    let byEnv = this.#slots.get(op)
+    if (byEnv === undefined) this.#slots.set(op, byEnv = new Map())
+    let pair = byEnv.get(env ?? '')
+    if (pair === undefined) byEnv.set(env ?? '', pair = [{ largest: 0 }, { largest: 0 }])
+    return pair[snapshot ? 1 : 0]
+  }
 
   estimate (op: string, env: string | undefined, snapshot: boolean): number {
-    return this.#largest.get(keyOf(op, env, snapshot)) ?? (snapshot ? 2 : 1) * firstGuessBytes
+    return expected(this.slot(op, env, snapshot), snapshot)
   }
 
   record (op: string, env: string | undefined, snapshot: boolean, bytes: number): void {
-    const key = keyOf(op, env, snapshot)
-    this.#largest.set(key, Math.max(minResponseBytes, bytes, this.#largest.get(key) ?? 0))
+    const slot = this.slot(op, env, snapshot)
+    slot.largest = Math.max(minResponseBytes, bytes, slot.largest)
   }
 }
 
-function keyOf (op: string, env: string | undefined, snapshot: boolean): string {
-  return `${op} ${env ?? ''}${snapshot ? ' +snapshot' : ''}`
+function expected (slot: SizeSlot, snapshot: boolean): number {
+  return slot.largest === 0 ? (snapshot ? 2 : 1) * firstGuessBytes : slot.largest
 }
 
 /** What one request is expected to add to its connection's outbound bytes. */
-export interface Reservation {
-  bytes: number
-  /** The (op, env) pairs its response size is recorded under; a batch has one per operation. */
-  keys: Array<{ op: string, env: string | undefined, snapshot: boolean }>
+export class Reservation {
+  bytes = envelopeBytes
+  /** The kinds its response size is recorded under; a batch has one per operation. */
+  readonly #slots: SizeSlot[] = []
+
+  add (slot: SizeSlot, snapshot: boolean): void {
+    this.#slots.push(slot)
+    this.bytes += expected(slot, snapshot)
+  }
+
+  /** Records the size of the answer sent, shared equally among the operations it answered. */
+  recordSent (bytes: number): void {
+    const perOperation = Math.max(minResponseBytes, bytes / this.#slots.length)
+    for (const slot of this.#slots) if (perOperation > slot.largest) slot.largest = perOperation
+  }
 }
 
 /** The expected response size of a request whose envelope is valid (its params may not be). */
 export function reserveFor (op: string, params: Record<string, unknown>, owner: string, state: ServerState, sizes: ResponseSizes): Reservation {
-  const operations: Array<{ op: string, params: Record<string, unknown> }> = op === 'batch' && Array.isArray(params.ops)
-    ? (params.ops as unknown[]).map((each) => {
-        const operation = (each ?? {}) as { op?: unknown, params?: unknown }
-        return { op: String(operation.op), params: isRecord(operation.params) ? operation.params : {} }
-      })
-    : [{ op, params }]
-  let bytes = envelopeBytes
-  const keys: Reservation['keys'] = []
-  for (const operation of operations) {
-    const env = envOf(operation.op, operation.params, owner, state)
-    const snapshot = operation.params.snapshot === true
-    keys.push({ op: operation.op, env, snapshot })
-    bytes += sizes.estimate(operation.op, env, snapshot)
+  const reservation = new Reservation()
+  if (op === 'batch' && Array.isArray(params.ops)) {
+    for (const each of params.ops as unknown[]) {
+      const operation = (each ?? {}) as { op?: unknown, params?: unknown }
+      reserveOne(reservation, String(operation.op), isRecord(operation.params) ? operation.params : {}, owner, state, sizes)
+    }
+  } else {
+    reserveOne(reservation, op, params, owner, state, sizes)
   }
-  return { bytes: Math.max(minResponseBytes, bytes), keys }
+  reservation.bytes = Math.max(minResponseBytes, reservation.bytes)
+  return reservation
+}
+
+function reserveOne (reservation: Reservation, op: string, params: Record<string, unknown>, owner: string, state: ServerState, sizes: ResponseSizes): void {
+  const snapshot = params.snapshot === true
+  reservation.add(sizes.slot(op, envOf(op, params, owner, state), snapshot), snapshot)
 }
 
 function envOf (op: string, params: Record<string, unknown>, owner: string, state: ServerState): string | undefined {

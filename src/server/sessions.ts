@@ -15,6 +15,8 @@ export interface Session {
   lastResult: StepResult | undefined
   /** The end of this session's request chain (see SessionTable.run). */
   tail: Promise<unknown>
+  /** Requests on the chain that have not finished. */
+  queued: number
 }
 
 export class SessionTable {
@@ -53,7 +55,7 @@ export class SessionTable {
       episode.close()
       throw error
     }
-    const session: Session = { id: `s${(this.#nextId++).toString(36)}`, owner, episode, lastUsedAt: Date.now(), lastResult: undefined, tail: Promise.resolve() }
+    const session: Session = { id: `s${(this.#nextId++).toString(36)}`, owner, episode, lastUsedAt: Date.now(), lastResult: undefined, tail: Promise.resolve(), queued: 0 }
     this.#sessions.set(session.id, session)
     let owned = this.#byOwner.get(owner)
     if (owned === undefined) this.#byOwner.set(owner, owned = new Set())
@@ -88,13 +90,18 @@ export class SessionTable {
    */
   run<T> (owner: string, id: string, fn: (session: Session) => Promise<T>): Promise<T> {
     const session = this.get(owner, id)
-    const result = session.tail.then(() => {
-      // Closed (or expired) while this request waited: as if it had arrived afterwards.
-      if (this.#sessions.get(id) !== session) throw new ProtocolError('unknown_session', `no session ${JSON.stringify(id)} on this connection`)
-      session.lastUsedAt = Date.now()
-      return fn(session)
-    })
-    session.tail = result.catch(() => undefined)
+    // Nothing before it on this session (the common case): it starts now, without waiting a turn.
+    const result = session.queued === 0
+      ? fn(session)
+      : session.tail.then(() => {
+        // Closed (or expired) while this request waited: as if it had arrived afterwards.
+        if (this.#sessions.get(id) !== session) throw new ProtocolError('unknown_session', `no session ${JSON.stringify(id)} on this connection`)
+        session.lastUsedAt = Date.now()
+        return fn(session)
+      })
+    session.queued++
+    const leave = (): void => { session.queued-- }
+    session.tail = result.then(leave, leave)
     return result
   }
 

@@ -17,6 +17,10 @@
   const isFiniteNumber = Number.isFinite
   const StringCtor = String
   const mathImul = Math.imul
+  const StringPrototype = String.prototype
+  // Between the calls of a run, and between the fields of one call (see dispatch, op 'many').
+  const callSeparator = '\u001e'
+  const fieldSeparator = '\u001f'
 
   class SandboxError extends Error {
     constructor (code, message) {
@@ -393,7 +397,7 @@
       },
     }
 
-    return function dispatch (op, stateJson, argsJson) {
+    const dispatchOne = (op, stateJson, argsJson) => {
       try {
         const fields = ops[op](stateJson, jsonParse(argsJson))
         let result = '{"ok":true'
@@ -403,6 +407,20 @@
         if (error instanceof SandboxError) return jsonStringify({ ok: false, code: error.code, message: clip(error.message) })
         return jsonStringify({ ok: false, code: 'tool_error', message: messageOf(error) })
       }
+    }
+
+    // op 'many': a run of calls in one entry into the isolate, which costs more than a small call.
+    // Each call is dispatched exactly as alone (its own module instance, its own answer); the
+    // answers come back in order. Separators are control characters, which JSON text never holds.
+    return function dispatch (op, stateJson, argsJson) {
+      if (op !== 'many') return dispatchOne(op, stateJson, argsJson)
+      const calls = apply(StringPrototype.split, argsJson, [callSeparator])
+      let answers = ''
+      for (let i = 0; i < calls.length; i++) {
+        const fields = apply(StringPrototype.split, calls[i], [fieldSeparator])
+        answers += (i === 0 ? '' : callSeparator) + dispatchOne(fields[0], fields[1], fields[2])
+      }
+      return answers
     }
   }
 
