@@ -15,7 +15,7 @@ import { checked, generate, resultHeader, loadTasks, log, median, startCodegymSe
  */
 const benchCallTimeoutMs = 2000
 
-export interface WorkersBenchOptions extends Omit<LoadOptions, 'url' | 'idleSessions' | 'sweep'> {
+export interface WorkersBenchOptions extends Omit<LoadOptions, 'url' | 'idleSessions' | 'sweep' | 'halfPeakSessions' | 'before'> {
   /** Server worker counts to compare; the first is the baseline of the ratios. */
   serverWorkers: number[]
 }
