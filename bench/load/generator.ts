@@ -138,7 +138,8 @@ async function runSession (link: Link, task: Task, config: GeneratorConfig, stat
     }
     const result = response.result as { observation: unknown, reward: number, terminated: boolean, info: { rolledBack: boolean, error?: { code: string } } }
     if (result.info.rolledBack) {
-      stats.rollbacks++
+      // Counted over the measured window, as the requests it is a share of are.
+      if (stats.recording) stats.rollbacks++
       stats.errors[result.info.error?.code ?? 'unknown'] = (stats.errors[result.info.error?.code ?? 'unknown'] ?? 0) + 1
     }
     switch (kind) {

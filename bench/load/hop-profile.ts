@@ -46,7 +46,7 @@ export const hopRules: HopRule[] = [
 ]
 
 interface CallFrame { functionName: string, url: string, lineNumber: number }
-interface ProfileNode { id: number, callFrame: CallFrame, children?: number[] }
+interface ProfileNode { id: number, callFrame: CallFrame, children?: number[], positionTicks?: Array<{ line: number, ticks: number }> }
 interface CpuProfile { nodes: ProfileNode[], startTime: number, endTime: number, samples: number[], timeDeltas: number[] }
 
 /** What `codegym bench --cpu-prof` writes beside the profiles: the window and /proc CPU per step. */
@@ -94,18 +94,47 @@ export function roleOf (profile: CpuProfile): Role {
   return profile.nodes.some((node) => /\/src\/sandbox\/worker-main\b/.test(node.callFrame.url)) ? 'sandbox processes' : 'server main process'
 }
 
-/** The hop of every node of a profile (undefined for idle), from its own frame and its callers'. */
-function hopsOfNodes (profile: CpuProfile, role: Role): Map<number, string | undefined> {
+/** The hop that enters the isolate: a sandbox-process source line calling one of isolated-vm's sync methods. */
+const isolateHop = 'isolate (env code, copy in/out)'
+// isolated-vm's methods are native: V8's profiler charges the time spent in them to the JS line
+// that called them, so that line's self time is the isolate's (positionTicks give it per line).
+const isolateCall = /\.(applySync|applySyncPromise|runSync|evalSync|evalClosureSync|copySync|derefInto|getSync|setSync|compileScriptSync|instantiateSync|evaluateSync|getHeapStatisticsSync)\(/
+
+const sourceLines = new Map<string, string[] | undefined>()
+function lineOf (url: string, line: number): string | undefined {
+  if (!url.startsWith('file://')) return undefined
+  if (!sourceLines.has(url)) {
+    try {
+      sourceLines.set(url, readFileSync(fileURLToPath(url), 'utf8').split('\n'))
+    } catch {
+      sourceLines.set(url, undefined)
+    }
+  }
+  return sourceLines.get(url)?.[line - 1]
+}
+
+/** The share of a node's self time spent on lines that call into an isolate. */
+function isolateShare (node: ProfileNode): number {
+  const ticks = node.positionTicks ?? []
+  const total = ticks.reduce((sum, each) => sum + each.ticks, 0)
+  if (total === 0) return 0
+  const inIsolate = ticks.filter((each) => isolateCall.test(lineOf(node.callFrame.url, each.line) ?? '')).reduce((sum, each) => sum + each.ticks, 0)
+  return inIsolate / total
+}
+
+/** How a node's self time divides among hops; empty for idle. */
+type Attribution = Array<{ hop: string, share: number }>
+
+/** The hops of every node of a profile, from its own frame and its callers'. */
+function hopsOfNodes (profile: CpuProfile, role: Role): Map<number, Attribution> {
   const parent = new Map<number, ProfileNode>()
-  const byId = new Map<number, ProfileNode>()
   for (const node of profile.nodes) {
-    byId.set(node.id, node)
     for (const child of node.children ?? []) parent.set(child, node)
   }
-  const hops = new Map<number, string | undefined>()
+  const hops = new Map<number, Attribution>()
   for (const node of profile.nodes) {
     if (node.callFrame.functionName === '(idle)') {
-      hops.set(node.id, undefined)
+      hops.set(node.id, [])
       continue
     }
     let hop: string | undefined
@@ -114,7 +143,9 @@ function hopsOfNodes (profile: CpuProfile, role: Role): Map<number, string | und
       hop = hopRules.find((rule) => ruleMatches(rule, frame!.callFrame, role))?.hop
       firstOrigin ??= origin(frame.callFrame)
     }
-    hops.set(node.id, hop ?? `other: ${firstOrigin ?? node.callFrame.functionName ?? '(native)'}`)
+    const own = hop ?? `other: ${firstOrigin ?? (node.callFrame.functionName || '(native)')}`
+    const inIsolate = isolateShare(node)
+    hops.set(node.id, inIsolate === 0 ? [{ hop: own, share: 1 }] : [{ hop: isolateHop, share: inIsolate }, ...(inIsolate < 1 ? [{ hop: own, share: 1 - inIsolate }] : [])])
   }
   return hops
 }
@@ -140,12 +171,14 @@ export function analyseProfiles (profileDir: string, stepsGiven?: number): HopBr
       at += profile.timeDeltas[i] ?? 0
       const micros = Math.max(0, (profile.timeDeltas[i + 1] ?? 0))
       if (run !== undefined && (at < run.windowMicros[0] || at > run.windowMicros[1])) continue
-      const hop = hops.get(profile.samples[i]!)
-      if (hop === undefined) continue
-      const row = entry.hops.get(hop) ?? { samples: 0, micros: 0 }
-      entry.hops.set(hop, row)
-      row.samples++
-      row.micros += micros
+      const attribution = hops.get(profile.samples[i]!) ?? []
+      if (attribution.length === 0) continue
+      for (const { hop, share } of attribution) {
+        const row = entry.hops.get(hop) ?? { samples: 0, micros: 0 }
+        entry.hops.set(hop, row)
+        row.samples += share
+        row.micros += micros * share
+      }
       entry.samples++
       entry.busyMicros += micros
     }
@@ -157,7 +190,7 @@ export function analyseProfiles (profileDir: string, stepsGiven?: number): HopBr
     const hops = [...entry.hops.entries()].map(([hop, row]) => {
       const busyShare = entry.busyMicros === 0 ? 0 : row.micros / entry.busyMicros
       const perStep = cpuMicrosPerStep !== undefined ? busyShare * cpuMicrosPerStep : steps === undefined ? undefined : row.micros / steps
-      return { hop, samples: row.samples, busyShare: round(busyShare, 4), microsPerStep: perStep === undefined ? undefined : round(perStep) }
+      return { hop, samples: Math.round(row.samples), busyShare: round(busyShare, 4), microsPerStep: perStep === undefined ? undefined : round(perStep) }
     }).sort((a, b) => b.busyShare - a.busyShare)
     return { role, profiles: entry.profiles, samples: entry.samples, busyMicros: Math.round(entry.busyMicros), profileMicrosPerStep: profileMicrosPerStep === undefined ? undefined : round(profileMicrosPerStep), cpuMicrosPerStep, hops }
   })

@@ -340,7 +340,8 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
     }, options.processes, `rollback cost (${kind})`, serverPid)
     const validOnly = await kindPhase('valid')
     const failOnly = await kindPhase('fail')
-    const kindSummary = (phase: MeasuredPhase): { requestsPerSecond: number, cpuMicrosPerStep: number | undefined, latencyMs: LatencySummary, rollbackShare: number } => ({ requestsPerSecond: phase.requestsPerSecond, cpuMicrosPerStep: phase.cpu?.totalMicros, latencyMs: phase.latencyMs, rollbackShare: phase.rollbackShare })
+    const kindSummary = (phase: MeasuredPhase): { requestsPerSecond: number, cpuMicrosPerStep: number | undefined, cpu: CpuSummary | undefined, latencyMs: LatencySummary, rollbackShare: number } =>
+      ({ requestsPerSecond: phase.requestsPerSecond, cpuMicrosPerStep: phase.cpu?.totalMicros, cpu: phase.cpu === undefined ? undefined : cpuSummary(phase.cpu), latencyMs: phase.latencyMs, rollbackShare: phase.rollbackShare })
     const rollbackCost = {
       sessions: options.sessions,
       valid: kindSummary(validOnly),
