@@ -167,9 +167,10 @@ export function analyseProfiles (profileDir: string, stepsGiven?: number): HopBr
     entry.profiles.push(file)
     let at = profile.startTime
     for (let i = 0; i < profile.samples.length; i++) {
-      // A sample stands for the time until the next one.
-      at += profile.timeDeltas[i] ?? 0
-      const micros = Math.max(0, (profile.timeDeltas[i + 1] ?? 0))
+      // A sample stands for the time since the one before it (the first: since the profile began).
+      const delta = profile.timeDeltas[i] ?? 0
+      at += delta
+      const micros = Math.max(0, delta)
       if (run !== undefined && (at < run.windowMicros[0] || at > run.windowMicros[1])) continue
       const attribution = hops.get(profile.samples[i]!) ?? []
       if (attribution.length === 0) continue
