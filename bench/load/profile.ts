@@ -63,7 +63,9 @@ export async function runCpuProfile (options: LoadOptions): Promise<Record<strin
     if (stuck.length > 0) log(`sandbox processes ${stuck.join(', ')} did not exit on SIGUSR2`)
     const exited = new Promise((done) => server.process.once('exit', done))
     server.process.kill('SIGTERM')
-    await Promise.race([exited, sleep(profileWriteTimeoutMs)])
+    const timeout = new AbortController()
+    await Promise.race([exited, sleep(profileWriteTimeoutMs, undefined, { signal: timeout.signal }).catch(() => {})])
+    timeout.abort()
     if (server.process.exitCode === null && server.process.signalCode === null) {
       log('codegym-serve did not exit on SIGTERM; killed, its profile is lost')
       server.process.kill('SIGKILL')
