@@ -10,7 +10,7 @@ import t from 'tap'
 const outDir = mkdtempSync(join(tmpdir(), 'codegym-bench-'))
 t.teardown(() => rmSync(outDir, { recursive: true, force: true }))
 
-const run = spawnSync(process.execPath, ['bin/codegym.js', 'bench', '--quick', '--sweep', '--out-dir', outDir], { encoding: 'utf8', timeout: 240_000 })
+const run = spawnSync(process.execPath, ['bin/codegym.js', 'bench', '--quick', '--sweep', '--duration-s', '0.5', '--warmup-s', '0.25', '--out-dir', outDir], { encoding: 'utf8', timeout: 240_000 })
 t.equal(run.status, 0, `bench --quick exits 0 (stderr: ${run.stderr.slice(-2000)})`)
 
 const result = JSON.parse(readFileSync(join(outDir, 'result.json'), 'utf8')) as Record<string, any>
