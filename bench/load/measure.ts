@@ -23,11 +23,17 @@ export interface CpuPerResponse {
 
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
 
-interface Reading { at: number, main: number, sandbox: number }
+interface Reading { at: number, main: number, sandbox: number, processes: number, rssBytes: number }
 
 function read (pid: number): Reading {
   const usage = processTreeUsageByRole(pid)
-  return { at: performance.now(), main: usage.main.cpuSeconds, sandbox: usage.descendants.cpuSeconds }
+  return {
+    at: performance.now(),
+    main: usage.main.cpuSeconds,
+    sandbox: usage.descendants.cpuSeconds,
+    processes: usage.main.processes + usage.descendants.processes,
+    rssBytes: usage.main.rssBytes + usage.descendants.rssBytes,
+  }
 }
 
 /** Reads a process tree's CPU time at the window's start and end; `result` divides by the responses. */
@@ -46,7 +52,6 @@ export class CpuWindow {
   result (responses: number): CpuPerResponse {
     if (this.#start === undefined || this.#end === undefined) throw new Error('the generators never reported their measured window')
     if (responses === 0) throw new Error('no responses in the measured window')
-    const usage = processTreeUsageByRole(this.#pid)
     const main = this.#end.main - this.#start.main
     const sandbox = this.#end.sandbox - this.#start.sandbox
     const windowSeconds = (this.#end.at - this.#start.at) / 1000
@@ -58,8 +63,8 @@ export class CpuWindow {
       totalMicros: perResponse(main + sandbox),
       percentOfCore: { main: percent(main), sandbox: percent(sandbox), total: percent(main + sandbox) },
       windowSeconds: round(windowSeconds, 3),
-      processes: usage.main.processes + usage.descendants.processes,
-      rssBytes: usage.main.rssBytes + usage.descendants.rssBytes,
+      processes: this.#end.processes,
+      rssBytes: this.#end.rssBytes,
     }
   }
 }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { descendants } from './processes.ts'
 import { hopsMarkdown, analyseProfiles, type HopBreakdown, type ProfiledRun } from './hop-profile.ts'
+import type { MeasuredPhase } from './measure.ts'
 import { loadTasks, log, measuredPhase, resultHeader, startCodegymServer, type LoadOptions } from './run.ts'
 
 const preload = pathToFileURL(fileURLToPath(new URL('./profile-preload.ts', import.meta.url))).href
@@ -45,7 +46,7 @@ export async function runCpuProfile (options: LoadOptions): Promise<Record<strin
   let window: [number, number] = [0, 0]
   const sandboxPids = descendants(serverPid).slice(1)
   log(`cpu profile: ${options.sessions} sessions against codegym-serve ${serverPid} and its sandbox processes ${sandboxPids.join(', ')}`)
-  let phase
+  let phase: MeasuredPhase
   try {
     phase = await measuredPhase({
       mode: 'steps', url: server.url, sessions: options.sessions, connections: Math.min(options.connections, options.sessions), mix: options.mix,
