@@ -122,6 +122,7 @@ export interface SummaryInput {
   command: string
   gitCommit: string
   machine: { cpus: number, cpuModel: string, memoryBytes: number, loadAverage: number[], loadAverageAtEnd?: number[] }
+  elapsedSeconds: number
   settings: { sessions: number, connections: number, durationS: number, repeats: number }
   serverCpuPerStep?: CpuSummary & { sessions: number, cpuRatioToEcho?: number, atHalfPeakSessions?: Partial<CpuSummary> & { sessions: number } }
   echoCpuPerRequest?: CpuSummary
@@ -148,7 +149,7 @@ export function markdownSummary (result: SummaryInput): string {
     '# codegym-serve load benchmark',
     '',
     `Command: \`${result.command}\` at commit \`${result.gitCommit}\`, on ${result.machine.cpus} × ${result.machine.cpuModel}, ${formatInteger(result.machine.memoryBytes / 2 ** 30)} GiB; load average at the start ${result.machine.loadAverage.join(' / ')}${result.machine.loadAverageAtEnd === undefined ? '' : `, at the end ${result.machine.loadAverageAtEnd.join(' / ')}`}.`,
-    `${formatInteger(result.settings.sessions)} sessions over ${result.settings.connections} connections, ${result.settings.durationS} s measured per phase, ${result.settings.repeats} alternating echo / full-stack rounds (median reported).`,
+    `${formatInteger(result.settings.sessions)} sessions over ${result.settings.connections} connections, ${result.settings.durationS} s measured per phase, ${result.settings.repeats} alternating echo / full-stack rounds (median reported); the run took ${formatInteger(result.elapsedSeconds)} s.`,
     '',
   ]
   const cpu = result.serverCpuPerStep
