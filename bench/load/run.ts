@@ -271,6 +271,7 @@ const round3 = (value: number): number => Number(value.toFixed(3))
 
 export async function runLoadBench (options: LoadOptions): Promise<Record<string, unknown>> {
   const startedAt = performance.now()
+  const loadAverageAtStart = os.loadavg().map((load) => Number(load.toFixed(2)))
   const tasks = loadTasks()
   const reference = options.before === undefined ? undefined : loadReference(options.before)
   const phaseConfig = (mode: GeneratorConfig['mode'], url: string, sessions: number, connections: number, ratePerSecond = 0): Omit<GeneratorConfig, 'seed'> => ({
@@ -459,7 +460,7 @@ export async function runLoadBench (options: LoadOptions): Promise<Record<string
     const header = resultHeader(options)
     const result = {
       ...header,
-      machine: { ...header.machine, loadAverageAtEnd: os.loadavg().map((load) => Number(load.toFixed(2))) },
+      machine: { ...header.machine, loadAverage: loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((load) => Number(load.toFixed(2))) },
       elapsedSeconds: Math.round((performance.now() - startedAt) / 1000),
       settings: { sessions: options.sessions, halfPeakSessions: options.halfPeakSessions, connections: options.connections, processes: options.processes, durationS: options.durationS, warmupS: options.warmupS, repeats: options.repeats, mix: options.mix, env: 'codegym/max-subarray-v1 fixed tasks', url: options.url ?? 'started here', before: options.before },
       headline,
