@@ -3,6 +3,7 @@ import type { Argv } from 'yargs'
 import { defaultMix, runLoadBench } from '../bench/load/run.ts'
 import type { StepMix } from '../bench/load/types.ts'
 import { runWorkersBench } from '../bench/load/workers.ts'
+import { runCpuProfile } from '../bench/load/profile.ts'
 
 function parseMix (text: string): StepMix {
   const mix = { ...defaultMix }
@@ -30,6 +31,9 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
     .option('mix', { type: 'string', default: Object.entries(defaultMix).map(([kind, weight]) => `${kind}=${weight}`).join(','), describe: 'step mix: valid, fail (rolled back), observe, done' })
     .option('repeats', { type: 'number', describe: 'alternating echo / full-stack rounds, each reports its median (default 3; quick 1)' })
     .option('idle-sessions', { type: 'number', describe: 'idle sessions to hold for memory per session (default 100000; quick 2000)' })
+    .option('half-peak-sessions', { type: 'number', describe: 'the smaller session count also measured (peak, CPU per step, p99 at half of peak against echo) (default 256; quick 64)' })
+    .option('before', { type: 'string', describe: 'result.json of an earlier run (e.g. the build before a change): report the headline figures as after / before ratios' })
+    .option('cpu-prof', { type: 'boolean', default: false, describe: 'instead of the phases above: one full-stack phase against a server run with --cpu-prof; writes profiles/, hops.md and hops.json (per-hop CPU per step)' })
     .option('sweep', { type: 'boolean', default: false, describe: 'also sweep session counts and draw sweep.svg' })
     .option('server-workers', { type: 'string', describe: 'instead of the phases above: compare steps/s at these codegym-serve --workers counts, e.g. 1,2 (ratios to the first); writes workers.json and workers.md' })
     .option('out-dir', { type: 'string', default: 'bench/out/load', describe: 'where result.json, summary.md and sweep.svg go' }),
@@ -48,17 +52,25 @@ export function benchCommand<T> (cli: Argv<T>): Argv<T> {
       outDir: args.outDir,
       command,
     }
+    const sessionCount = (name: string, value: number): number => {
+      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1; got ${value}`)
+      return value
+    }
+    sessionCount('sessions', load.sessions)
     if (args.serverWorkers !== undefined) {
       const result = await runWorkersBench({ ...load, serverWorkers: args.serverWorkers.split(',').map((each) => Number(each.trim())) })
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
       return
     }
-    const result = await runLoadBench({
+    const options = {
       ...load,
       url: args.url,
       idleSessions: args.idleSessions ?? (args.quick ? 2000 : 100_000),
+      halfPeakSessions: sessionCount('half-peak-sessions', args.halfPeakSessions ?? (args.quick ? 64 : 256)),
+      before: args.before,
       sweep: args.sweep,
-    })
+    }
+    const result = args.cpuProf ? await runCpuProfile(options) : await runLoadBench(options)
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   })
 }

@@ -17,9 +17,9 @@ export class ServeProcess {
   #tail = ''
   readonly #watchers = new Set<() => void>()
 
-  private constructor (args: string[]) {
+  private constructor (args: string[], env: NodeJS.ProcessEnv | undefined) {
     // A free port unless the args name one.
-    this.child = spawn(process.execPath, [bin, ...(args.includes('--port') ? [] : ['--port', '0']), '--log-level', 'info', ...args])
+    this.child = spawn(process.execPath, [bin, ...(args.includes('--port') ? [] : ['--port', '0']), '--log-level', 'info', ...args], env === undefined ? {} : { env })
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
       resolve({ code, signal })
       for (const watcher of this.#watchers) watcher()
@@ -40,8 +40,9 @@ export class ServeProcess {
     })
   }
 
-  static async start (args: string[]): Promise<ServeProcess> {
-    const server = new ServeProcess(args)
+  /** `env` replaces this process's environment for the server (and the processes it starts). */
+  static async start (args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
+    const server = new ServeProcess(args, options.env)
     const listening = await server.waitForLog((record) => record.msg === 'listening')
     server.url = listening.url as string
     return server

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pack, unpack } from 'msgpackr'
 import WebSocket from 'ws'
-import type { GeneratorConfig, GeneratorReport, StepMix } from './types.ts'
+import { stepKinds, type GeneratorConfig, type GeneratorMessage, type GeneratorReport, type StepMix } from './types.ts'
 import { seededRandom } from '../../src/seeded-random.ts'
 
 const benchEnv = 'codegym/max-subarray-v1'
@@ -57,7 +57,9 @@ class Link {
 
 class Stats {
   latenciesMs = new Float64Array(1 << 16)
+  kinds = new Uint8Array(1 << 16)
   count = 0
+  cpuMicros = 0
   errors: Record<string, number> = {}
   rollbacks = 0
   checked = 0
@@ -65,13 +67,17 @@ class Stats {
   firstWrong: string | undefined
   recording = false
 
-  record (latencyMs: number): void {
+  record (latencyMs: number, kind: keyof StepMix): void {
     if (!this.recording) return
     if (this.count === this.latenciesMs.length) {
       const bigger = new Float64Array(this.latenciesMs.length * 2)
       bigger.set(this.latenciesMs)
       this.latenciesMs = bigger
+      const biggerKinds = new Uint8Array(this.kinds.length * 2)
+      biggerKinds.set(this.kinds)
+      this.kinds = biggerKinds
     }
+    this.kinds[this.count] = stepKinds.indexOf(kind)
     this.latenciesMs[this.count++] = latencyMs
   }
 
@@ -122,7 +128,7 @@ async function runSession (link: Link, task: Task, config: GeneratorConfig, stat
           : { name: 'Done', parameters: { answer: task.answer } }
     const started = performance.now()
     const response = await link.request('step', { session, action })
-    stats.record(performance.now() - started)
+    stats.record(performance.now() - started, kind)
     steps++
     stats.checked++
     if (response.error !== undefined) {
@@ -132,7 +138,8 @@ async function runSession (link: Link, task: Task, config: GeneratorConfig, stat
     }
     const result = response.result as { observation: unknown, reward: number, terminated: boolean, info: { rolledBack: boolean, error?: { code: string } } }
     if (result.info.rolledBack) {
-      stats.rollbacks++
+      // Counted over the measured window, as the requests it is a share of are.
+      if (stats.recording) stats.rollbacks++
       stats.errors[result.info.error?.code ?? 'unknown'] = (stats.errors[result.info.error?.code ?? 'unknown'] ?? 0) + 1
     }
     switch (kind) {
@@ -164,7 +171,7 @@ async function runEcho (link: Link, stats: Stats, deadline: () => boolean, pace:
     await pace()
     const started = performance.now()
     const response = await link.request('step', { session: 's1', action: { name: 'GetElement', parameters: { index: index++ } } })
-    stats.record(performance.now() - started)
+    stats.record(performance.now() - started, 'valid')
     stats.checked++
     if (response.result === undefined) stats.fail(`echo answered ${JSON.stringify(response)}`)
   }
@@ -191,7 +198,7 @@ async function run (config: GeneratorConfig): Promise<GeneratorReport> {
       stats.checked += created.length
       held += created.length - failed.length
     }
-    process.send?.({ kind: 'holding', sessions: held })
+    tell({ kind: 'holding', sessions: held })
     await new Promise<void>((resolve) => process.once('message', () => resolve()))
     for (const link of links) link.socket.close()
     return report(stats, 0)
@@ -199,13 +206,17 @@ async function run (config: GeneratorConfig): Promise<GeneratorReport> {
 
   let stopping = false
   const deadline = (): boolean => stopping
-  // Open-loop pacing for a target rate: each session sends at its share of the rate.
+  // Pacing for a target rate: each session sends at its share of the rate, the sessions' first
+  // sends spread evenly over one interval, so requests arrive at an even rate rather than in a
+  // burst of every session at once each interval. A session whose answer came late sends at once.
   const perSessionIntervalMs = config.ratePerSecond > 0 ? (config.sessions / config.ratePerSecond) * 1000 : 0
+  const pacingFrom = performance.now()
   const pacers = new Map<number, number>()
   const paceFor = (session: number) => async (): Promise<void> => {
     if (perSessionIntervalMs === 0) return
     const now = performance.now()
-    const next = Math.max(now, (pacers.get(session) ?? now) + perSessionIntervalMs)
+    const previous = pacers.get(session)
+    const next = previous === undefined ? pacingFrom + (perSessionIntervalMs * session) / config.sessions : Math.max(now, previous + perSessionIntervalMs)
     pacers.set(session, next)
     if (next > now) await sleep(next - now)
   }
@@ -217,11 +228,18 @@ async function run (config: GeneratorConfig): Promise<GeneratorReport> {
   })
   const finished = Promise.allSettled(loops)
   await sleep(config.warmupMs)
+  // The parent reads the server's CPU time when told the window starts and ends, so CPU per step
+  // is over exactly the responses counted here.
+  tell({ kind: 'measuring' })
   stats.recording = true
   const measuredFrom = performance.now()
+  const cpuFrom = process.cpuUsage()
   await sleep(config.durationMs)
   stats.recording = false
+  const cpu = process.cpuUsage(cpuFrom)
   const seconds = (performance.now() - measuredFrom) / 1000
+  tell({ kind: 'measured' })
+  stats.cpuMicros = cpu.user + cpu.system
   stopping = true
   const outcomes = await finished
   for (const outcome of outcomes) if (outcome.status === 'rejected') stats.fail(String(outcome.reason))
@@ -229,11 +247,15 @@ async function run (config: GeneratorConfig): Promise<GeneratorReport> {
   return report(stats, seconds)
 }
 
+const tell = (message: GeneratorMessage): void => { process.send?.(message) }
+
 function report (stats: Stats, seconds: number): GeneratorReport {
   return {
     seconds,
     requests: stats.count,
     latenciesMs: stats.latenciesMs.slice(0, stats.count),
+    kinds: stats.kinds.slice(0, stats.count),
+    cpuMicros: stats.cpuMicros,
     errors: stats.errors,
     rollbacks: stats.rollbacks,
     checked: stats.checked,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 const clockTicksPerSecond = 100
 const pageBytes = 4096
 
-function descendants (pid: number): number[] {
+export function descendants (pid: number): number[] {
   const all = [pid]
   for (let i = 0; i < all.length; i++) {
     try {
@@ -22,18 +22,37 @@ export interface ProcessTreeUsage {
   cpuSeconds: number
 }
 
+/** One process's CPU time (user + system, all its threads) and RSS; zeros once it has ended. */
+function processUsage (pid: number): { cpuSeconds: number, rssBytes: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which may hold spaces, start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond, rssBytes: Number(fields[21]) * pageBytes }
+  } catch {
+    return { cpuSeconds: 0, rssBytes: 0 }
+  }
+}
+
 export function processTreeUsage (pid: number): ProcessTreeUsage {
+  const { main, descendants } = processTreeUsageByRole(pid)
+  return { processes: 1 + descendants.processes, rssBytes: main.rssBytes + descendants.rssBytes, cpuSeconds: main.cpuSeconds + descendants.cpuSeconds }
+}
+
+/**
+ * The same readings split by role: the process itself (a server's main process) and all its
+ * descendants (a server's sandbox processes). A descendant that ended since an earlier reading
+ * takes its CPU time with it; a sandbox process replaced during a measured window is undercounted.
+ */
+export function processTreeUsageByRole (pid: number): { main: ProcessTreeUsage, descendants: ProcessTreeUsage & { pids: number[] } } {
+  const [, ...children] = descendants(pid)
+  const mainUsage = processUsage(pid)
   let rssBytes = 0
   let cpuSeconds = 0
-  const pids = descendants(pid)
-  for (const each of pids) {
-    try {
-      const stat = readFileSync(`/proc/${each}/stat`, 'utf8')
-      // Fields after the command name, which may hold spaces, start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      cpuSeconds += (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond
-      rssBytes += Number(fields[21]) * pageBytes
-    } catch { /* the process ended */ }
+  for (const each of children) {
+    const usage = processUsage(each)
+    rssBytes += usage.rssBytes
+    cpuSeconds += usage.cpuSeconds
   }
-  return { processes: pids.length, rssBytes, cpuSeconds }
+  return { main: { processes: 1, ...mainUsage }, descendants: { processes: children.length, rssBytes, cpuSeconds, pids: children } }
 }

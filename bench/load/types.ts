@@ -28,10 +28,17 @@ export interface GeneratorConfig {
   tasks: BenchTask[]
 }
 
+/** The kinds of step in the order of their codes in GeneratorReport.kinds. */
+export const stepKinds = ['valid', 'fail', 'observe', 'done'] as const satisfies ReadonlyArray<keyof StepMix>
+
 export interface GeneratorReport {
   seconds: number
   requests: number
   latenciesMs: Float64Array
+  /** Per latency, the index in stepKinds of the step it measured (echo requests count as valid). */
+  kinds: Uint8Array
+  /** This generator process's own CPU time (user + system) over its measured window. */
+  cpuMicros: number
   errors: Record<string, number>
   rollbacks: number
   checked: number
@@ -43,3 +50,7 @@ export type GeneratorMessage =
   | { kind: 'report', report: GeneratorReport }
   | { kind: 'failed', message: string }
   | { kind: 'holding', sessions: number }
+  /** The measured window starts now (after the warmup): the parent reads /proc of the server. */
+  | { kind: 'measuring' }
+  /** The measured window ended now; the report follows once every session has stopped. */
+  | { kind: 'measured' }

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { PhaseResult } from './report.ts'
 import { processTreeUsage } from './processes.ts'
-import { checked, generate, resultHeader, loadTasks, log, median, startCodegymServer, stop, type LoadOptions, type Started } from './run.ts'
+import { measuredPhase, resultHeader, loadTasks, log, median, startCodegymServer, stop, type LoadOptions, type Started } from './run.ts'
 
 /**
  * The call time limit is wall-clock time: on a shared machine a sandbox thread that waits for a core
@@ -15,14 +15,15 @@ import { checked, generate, resultHeader, loadTasks, log, median, startCodegymSe
  */
 const benchCallTimeoutMs = 2000
 
-export interface WorkersBenchOptions extends Omit<LoadOptions, 'url' | 'idleSessions' | 'sweep'> {
+export interface WorkersBenchOptions extends Omit<LoadOptions, 'url' | 'idleSessions' | 'sweep' | 'halfPeakSessions' | 'before'> {
   /** Server worker counts to compare; the first is the baseline of the ratios. */
   serverWorkers: number[]
 }
 
 interface WorkersRound extends PhaseResult {
-  /** CPU of the server's processes (primary, workers, sandboxes), % of one core, over the round. */
+  /** CPU of the server's processes (primary, workers, sandboxes), % of one core, over the round's measured window. */
   serverCpuPercent: number
+  serverCpuMicrosPerStep: number
   serverProcesses: number
   serverRssBytes: number
 }
@@ -35,6 +36,7 @@ interface WorkersPoint {
   p50Ms: number
   p99Ms: number
   serverCpuPercent: number
+  serverCpuMicrosPerStep: number
   serverProcesses: number
   /** RSS of all the server's processes, idle before the first round and after the median round. */
   serverIdleRssBytes: number
@@ -58,17 +60,16 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
       for (const count of order) {
         const server = servers.get(count)!
         log(`server workers ${count}, round ${round} of ${options.repeats}: ${options.sessions} sessions over ${options.connections} connections`)
-        const before = processTreeUsage(server.process.pid!)
-        const phase = checked(await generate({
+        const phase = await measuredPhase({
           mode: 'steps', url: server.url, sessions: options.sessions, connections: options.connections, mix: options.mix,
           warmupMs: options.warmupS * 1000, durationMs: options.durationS * 1000, ratePerSecond: 0, tasks,
-        }, options.processes), `server workers ${count}`)
-        const after = processTreeUsage(server.process.pid!)
+        }, options.processes, `server workers ${count}`, server.process.pid!)
         rounds.get(count)!.push({
           ...phase,
-          serverCpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / (options.durationS + options.warmupS)) * 100),
-          serverProcesses: after.processes,
-          serverRssBytes: after.rssBytes,
+          serverCpuPercent: Math.round(phase.cpu!.percentOfCore.total),
+          serverCpuMicrosPerStep: phase.cpu!.totalMicros,
+          serverProcesses: phase.cpu!.processes,
+          serverRssBytes: phase.cpu!.rssBytes,
         })
       }
     }
@@ -84,6 +85,7 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
         p50Ms: middle.latencyMs.p50,
         p99Ms: middle.latencyMs.p99,
         serverCpuPercent: middle.serverCpuPercent,
+        serverCpuMicrosPerStep: middle.serverCpuMicrosPerStep,
         serverProcesses: middle.serverProcesses,
         serverIdleRssBytes: idleRss.get(count)!,
         serverRssBytes: middle.serverRssBytes,
@@ -108,15 +110,15 @@ export async function runWorkersBench (options: WorkersBenchOptions): Promise<Re
 function workersMarkdown (result: { command: string, gitCommit: string, machine: { cpus: number, cpuModel: string, loadAverage: number[] }, settings: { sessions: number, connections: number, processes: number, durationS: number, repeats: number, callTimeoutMs: number }, points: WorkersPoint[], correctness: { responsesChecked: number } }): string {
   const { machine, settings } = result
   const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`
-  const rows = result.points.map((point) => `| ${point.serverWorkers} | ${point.stepsPerSecond.toLocaleString('en-US')} | **${point.ratioToBaseline}×** | ${point.rounds.map((each) => each.toLocaleString('en-US')).join(', ')} | ${point.p50Ms} / ${point.p99Ms} | ${point.serverCpuPercent}% | ${point.serverProcesses} | ${mib(point.serverIdleRssBytes)} / ${mib(point.serverRssBytes)} |`)
+  const rows = result.points.map((point) => `| ${point.serverWorkers} | ${point.stepsPerSecond.toLocaleString('en-US')} | **${point.ratioToBaseline}×** | ${point.rounds.map((each) => each.toLocaleString('en-US')).join(', ')} | ${point.p50Ms} / ${point.p99Ms} | ${point.serverCpuPercent}% | ${point.serverCpuMicrosPerStep} | ${point.serverProcesses} | ${mib(point.serverIdleRssBytes)} / ${mib(point.serverRssBytes)} |`)
   return [
     '# codegym-serve --workers N: steps/s by server worker processes',
     '',
     `\`${result.command}\` at ${result.gitCommit.slice(0, 12)}; ${machine.cpus} × ${machine.cpuModel}, load average at the end ${machine.loadAverage.join(' / ')}.`,
     `${settings.sessions} sessions over ${settings.connections} connections, ${settings.processes} generator process(es), ${settings.durationS} s per round, ${settings.repeats} alternating rounds, median reported; servers run with --call-timeout-ms ${settings.callTimeoutMs}; ${result.correctness.responsesChecked.toLocaleString('en-US')} responses checked, none wrong.`,
     '',
-    '| server workers | steps/s (median) | ratio to the first | rounds | p50 / p99 ms | server CPU (% of a core) | server processes | server RSS idle / loaded |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| server workers | steps/s (median) | ratio to the first | rounds | p50 / p99 ms | server CPU (% of a core) | server CPU per step (µs) | server processes | server RSS idle / loaded |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     'Server processes count the primary, the workers and their sandbox processes. The load generator runs on the same cores.',

@@ -23,6 +23,7 @@ t.equal(two!.ratioToBaseline, Number((two!.stepsPerSecond / one!.stepsPerSecond)
 // 2 workers and their sandboxes. Counted from /proc, whatever the cores: the second has more.
 t.ok(two!.serverProcesses > one!.serverProcesses, `--workers 2 runs more processes (${one!.serverProcesses} → ${two!.serverProcesses})`)
 t.ok(two!.p99Ms >= two!.p50Ms, 'p99 ≥ p50')
+t.ok(result.points.every((point: { serverCpuMicrosPerStep: number }) => Number.isFinite(point.serverCpuMicrosPerStep) && point.serverCpuMicrosPerStep > 0), 'server CPU per step at each count')
 t.ok(result.correctness.responsesChecked > 100 && result.correctness.wrong === 0, 'responses were checked')
 t.match(readFileSync(join(outDir, 'workers.md'), 'utf8'), /\| 2 \| [\d,.]+ \| \*\*[\d.]+×\*\* \|/, 'the Markdown table has the 2-worker row')
 const bad = spawnSync(process.execPath, ['bin/codegym.js', 'bench', '--server-workers', '1,x', '--out-dir', outDir], { encoding: 'utf8', timeout: 60_000 })
