@@ -11,6 +11,7 @@ import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultSer
 import { minTokenChars } from '../src/server/auth.ts'
 import { minSnapshotKeyBytes, processSnapshotKeys } from '../src/env/snapshot-keys.ts'
 import { resolveSnapshotKeys, resolveTokens } from './serve-secrets.ts'
+import { defaultServerProcessOptions, serverSemiSpaceEnvVariable } from '../src/sandbox/process-flags.ts'
 import { clusterWorkerIndex, connectToPrimary, workerServerOptions, workerShareOfLimits } from '../src/server/cluster-worker.ts'
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => '-' + letter.toLowerCase())
@@ -66,6 +67,8 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('drain-timeout-ms', { type: 'number', default: defaultDrainTimeoutMs, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
     .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (default: one per core; 1: a single process, no primary)' })
+    // Read by bin/ before the server starts (see process-flags.ts); declared here for --help.
+    .option('server-semi-space-mb', { type: 'number', default: defaultServerProcessOptions.serverSemiSpaceMb, describe: `cap on one V8 semi-space of the server process in MiB, its young-generation memory under load (0: V8's default of up to 64; also $${serverSemiSpaceEnvVariable}; a --max-semi-space-size given to Node wins)` })
   const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {
     workers: 'cores / --workers, at least 1',
   })

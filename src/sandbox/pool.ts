@@ -21,6 +21,7 @@ import { CodeGymError } from '../contract/errors.ts'
 import { RateLimitedEvents, sandboxExitCauses, type SandboxEventSink, type SandboxExitCause } from './event-log.ts'
 import { Fifo } from './fifo.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
+import { sandboxExecArgv } from './process-flags.ts'
 import type { RunnerResult } from './isolate-runner.ts'
 import { ProgressExit, ProgressRecord, progressRecordDir } from './progress-record.ts'
 import type { CallMessage, CallReply, FromSandbox, GuestOp, ToSandbox } from './protocol.ts'
@@ -245,7 +246,7 @@ export class SandboxPool {
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
       serialization: 'advanced',
       env: { ...env, ...fixedLocaleEnv },
-      execArgv: [`--max-old-space-size=${this.options.sandboxProcessHeapMb}`],
+      execArgv: sandboxExecArgv(this.options),
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     })
     const worker: Worker = {
