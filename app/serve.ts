@@ -53,6 +53,8 @@ function isLoopback (host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
 }
 
+const memoryGroup = 'Server process memory (each saves memory under load and costs CPU):'
+
 export function serveOptions<T> (cli: Argv<T>) {
   const base = cli
     .option('port', { type: 'number', default: defaultPort, describe: 'TCP port (0: any free port)' })
@@ -68,7 +70,9 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
     .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (default: one per core; 1: a single process, no primary)' })
     // Read by bin/ before the server starts (see process-flags.ts); declared here for --help.
-    .option('server-semi-space-mb', { type: 'number', default: defaultServerProcessOptions.serverSemiSpaceMb, describe: `cap on one V8 semi-space of the server process in MiB, its young-generation memory under load (0: V8's default of up to 64; also $${serverSemiSpaceEnvVariable}; a --max-semi-space-size given to Node wins)` })
+    .option('server-semi-space-mb', { type: 'number', default: defaultServerProcessOptions.serverSemiSpaceMb, group: memoryGroup, describe: `cap on one V8 semi-space of the server process in MiB (0: V8's default, up to 64; also $${serverSemiSpaceEnvVariable}; a --max-semi-space-size given to Node wins)` })
+    .option('server-heap-growing-percent', { type: 'number', default: defaultServerProcessOptions.serverHeapGrowingPercent, group: memoryGroup, describe: 'how far V8 lets the old space of the server process grow past its live data before collecting it, in percent (0: V8\'s default; also $CODEGYM_SERVER_HEAP_GROWING_PERCENT; a --heap-growing-percent given to Node wins)' })
+    .option('malloc-arena-max', { type: 'number', default: defaultServerProcessOptions.mallocArenaMax, group: memoryGroup, describe: 'glibc malloc arenas of the server and its sandbox processes (0: glibc\'s default of up to 8 per core; a MALLOC_ARENA_MAX in the environment wins)' })
   const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {
     workers: 'cores / --workers, at least 1',
   })

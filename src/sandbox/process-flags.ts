@@ -4,27 +4,64 @@
 import type { SandboxPoolOptions } from './limits.ts'
 
 /**
- * Memory settings of the server process, read before it starts (see serverNodeFlags). Each is a
- * V8 flag; 0 leaves V8's own default.
+ * Memory settings of the server process, read before it starts (see serverProcessOptions); 0
+ * leaves the default of V8 or glibc. The server's --workers inherit them, and its sandbox processes
+ * inherit mallocArenaMax.
+ *
+ * Measured on the bundled bench envs at 4,096 sessions stepping over 16 connections (2 cores, one
+ * server worker): the server's resident memory grows ~200 MiB, nearly all of it V8 heap that is
+ * not live (a heap snapshot mid-run holds ~11 MiB more than idle): a young generation grown to its
+ * cap, and promoted garbage in old space waiting for the next mark-compact. Each setting below
+ * cuts part of that, and each cost more server CPU per step than it is worth today (numbers on
+ * each), because the requests in flight survive scavenges; so none is on by default. They pay once
+ * a step keeps fewer objects alive while it waits.
  */
 export interface ServerProcessOptions {
   /**
    * Cap on one V8 semi-space of the server process, in MiB (V8's `--max-semi-space-size`). The young
-   * generation is two semi-spaces plus promotion room; under allocation pressure V8 grows a
-   * semi-space to its cap (64 MiB by default on a 64-bit machine with more than 2 GiB) and keeps
-   * those pages resident. The server's young objects are per-request and short-lived, so a smaller
-   * cap costs a few more scavenges and saves that resident memory.
+   * generation is two semi-spaces; under allocation pressure V8 grows a semi-space to its cap (64
+   * MiB on a 64-bit machine with more than 2 GiB) and those pages stay resident. Measured: 16 MiB
+   * saved ~60 MiB and cost ~25% server CPU per step; 4 MiB saved ~60 MiB and cost ~30%.
    */
   serverSemiSpaceMb: number
+  /**
+   * How far V8 lets old space grow past what survived the last mark-compact before the next one,
+   * in percent (V8's `--heap-growing-percent`; by default V8 picks up to 300 on a large machine).
+   * Measured: 50 saved ~70 MiB and cost ~18% server CPU per step.
+   */
+  serverHeapGrowingPercent: number
+  /**
+   * glibc malloc arenas of the process (`MALLOC_ARENA_MAX`; by default up to 8 per core). Threads
+   * that contend for malloc get arenas of their own, each keeping what was freed into it. Measured:
+   * 2 saved ~9 MiB of the idle server and nothing measurable under load, and cost 3–8% CPU per step
+   * (1: ~10 MiB idle, ~2%). A MALLOC_ARENA_MAX already in the environment wins.
+   */
+  mallocArenaMax: number
 }
 
 export const defaultServerProcessOptions: Readonly<ServerProcessOptions> = Object.freeze({
-  serverSemiSpaceMb: 16,
+  serverSemiSpaceMb: 0,
+  serverHeapGrowingPercent: 0,
+  mallocArenaMax: 0,
 })
 
 /** The environment variable that sets serverSemiSpaceMb when the command line does not. */
 export const serverSemiSpaceEnvVariable = 'CODEGYM_SERVER_SEMI_SPACE_MB'
-const serverSemiSpaceFlag = '--server-semi-space-mb'
+
+/**
+ * Each setting: its codegym-serve flag, an environment variable that sets it when the flag is
+ * absent, and how it reaches the process: a V8 flag or an environment variable read at startup.
+ */
+const serverSettings: ReadonlyArray<{
+  name: keyof ServerProcessOptions
+  flag: string
+  envVariable?: string
+  applies: { v8Flag: string } | { processEnv: string }
+}> = [
+  { name: 'serverSemiSpaceMb', flag: '--server-semi-space-mb', envVariable: serverSemiSpaceEnvVariable, applies: { v8Flag: '--max-semi-space-size' } },
+  { name: 'serverHeapGrowingPercent', flag: '--server-heap-growing-percent', envVariable: 'CODEGYM_SERVER_HEAP_GROWING_PERCENT', applies: { v8Flag: '--heap-growing-percent' } },
+  { name: 'mallocArenaMax', flag: '--malloc-arena-max', applies: { processEnv: 'MALLOC_ARENA_MAX' } },
+]
 
 /** The V8 flags a sandbox process is started with (child_process.fork's execArgv). */
 export function sandboxExecArgv (options: Pick<SandboxPoolOptions, 'sandboxProcessHeapMb' | 'sandboxProcessSemiSpaceMb'>): string[] {
@@ -37,10 +74,10 @@ export function sandboxExecArgv (options: Pick<SandboxPoolOptions, 'sandboxProce
 /** Why the server's memory settings could not be read: the message names the flag and the value. */
 export class ProcessFlagError extends Error {}
 
-function wholeMebibytes (source: string, text: string): number {
+function wholeNumber (source: string, text: string): number {
   const value = Number(text)
   if (text.trim() === '' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ProcessFlagError(`${source} takes a whole number of MiB (0: V8's default); got ${JSON.stringify(text)}`)
+    throw new ProcessFlagError(`${source} takes a whole number (0: the default of Node or glibc); got ${JSON.stringify(text)}`)
   }
   return value
 }
@@ -50,19 +87,20 @@ function wholeMebibytes (source: string, text: string): number {
  * one wins, as yargs reads it), else the environment, else the defaults.
  */
 export function serverProcessOptions (args: readonly string[], env: NodeJS.ProcessEnv): ServerProcessOptions {
-  let fromArgs: string | undefined
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!
-    if (arg === '--') break
-    if (arg === serverSemiSpaceFlag) fromArgs = args[++i] ?? ''
-    else if (arg.startsWith(serverSemiSpaceFlag + '=')) fromArgs = arg.slice(serverSemiSpaceFlag.length + 1)
+  const options = { ...defaultServerProcessOptions }
+  for (const { name, flag, envVariable } of serverSettings) {
+    let fromArgs: string | undefined
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]!
+      if (arg === '--') break
+      if (arg === flag) fromArgs = args[++i] ?? ''
+      else if (arg.startsWith(flag + '=')) fromArgs = arg.slice(flag.length + 1)
+    }
+    const fromEnv = envVariable === undefined ? undefined : env[envVariable]
+    if (fromArgs !== undefined) options[name] = wholeNumber(flag, fromArgs)
+    else if (fromEnv !== undefined) options[name] = wholeNumber(envVariable!, fromEnv)
   }
-  const fromEnv = env[serverSemiSpaceEnvVariable]
-  return {
-    serverSemiSpaceMb: fromArgs !== undefined
-      ? wholeMebibytes(serverSemiSpaceFlag, fromArgs)
-      : fromEnv !== undefined ? wholeMebibytes(serverSemiSpaceEnvVariable, fromEnv) : defaultServerProcessOptions.serverSemiSpaceMb,
-  }
+  return options
 }
 
 /** Whether Node was already given this V8 flag, on its command line or in NODE_OPTIONS. */
@@ -72,23 +110,38 @@ function given (flag: string, execArgv: readonly string[], env: NodeJS.ProcessEn
   return execArgv.some(mentions) || (env.NODE_OPTIONS ?? '').split(/\s+/).some(mentions)
 }
 
-/**
- * The V8 flags the server process lacks: what bin/ adds by re-executing Node before the server
- * starts. A flag the user gave Node (on its command line, or in NODE_OPTIONS) wins over ours, and
- * a process started with our flags needs nothing, so a re-executed process does not loop.
- */
-export function missingServerNodeFlags (options: ServerProcessOptions, execArgv: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const wanted: Array<[string, number]> = [['--max-semi-space-size', options.serverSemiSpaceMb]]
-  return wanted.filter(([flag, value]) => value > 0 && !given(flag, execArgv, env)).map(([flag, value]) => `${flag}=${value}`)
+/** What the server process lacks of its settings: V8 flags, and environment variables for glibc. */
+export interface MissingServerSettings {
+  nodeFlags: string[]
+  env: Record<string, string>
 }
 
 /**
- * Restarts this process image with the server's V8 flags when it lacks them: same pid, same
- * arguments, same environment (process.execve, so a process manager sees no new process). Where
- * execve is not available (Windows), the server runs with V8's defaults.
+ * What bin/ adds by re-executing Node before the server starts. A flag the user gave Node (on its
+ * command line, or in NODE_OPTIONS) or a variable already in the environment wins over ours, and a
+ * process started with our settings lacks nothing, so a re-executed process does not loop.
+ */
+export function missingServerSettings (options: ServerProcessOptions, execArgv: readonly string[], env: NodeJS.ProcessEnv): MissingServerSettings {
+  const missing: MissingServerSettings = { nodeFlags: [], env: {} }
+  for (const { name, applies } of serverSettings) {
+    const value = options[name]
+    if (value === 0) continue
+    if ('v8Flag' in applies) {
+      if (!given(applies.v8Flag, execArgv, env)) missing.nodeFlags.push(`${applies.v8Flag}=${value}`)
+    } else if (env[applies.processEnv] === undefined) {
+      missing.env[applies.processEnv] = String(value)
+    }
+  }
+  return missing
+}
+
+/**
+ * Restarts this process image with the server's settings when it lacks them: same pid, same
+ * arguments, same environment plus ours (process.execve, so a process manager sees no new
+ * process). Where execve is not available (Windows), the server runs with the defaults of Node.
  */
 export function reexecWithServerFlags (args: readonly string[] = process.argv.slice(2)): void {
-  const flags = missingServerNodeFlags(serverProcessOptions(args, process.env), process.execArgv, process.env)
-  if (flags.length === 0 || typeof process.execve !== 'function') return
-  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env)
+  const missing = missingServerSettings(serverProcessOptions(args, process.env), process.execArgv, process.env)
+  if ((missing.nodeFlags.length === 0 && Object.keys(missing.env).length === 0) || typeof process.execve !== 'function') return
+  process.execve(process.execPath, [process.execPath, ...missing.nodeFlags, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, ...missing.env })
 }
