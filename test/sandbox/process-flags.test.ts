@@ -81,3 +81,13 @@ await t.test('by default the server starts with the defaults of Node and glibc, 
   t.notOk(args.some((arg) => arg.startsWith('--max-semi-space-size') || arg.startsWith('--heap-growing-percent')), `server: ${args.join(' ')}`)
   if (process.env.MALLOC_ARENA_MAX === undefined) t.notOk(procEnv(server.child.pid!).some((entry) => entry.startsWith('MALLOC_ARENA_MAX=')), 'no MALLOC_ARENA_MAX')
 })
+
+await t.test('the server workers of --workers 2 run with the flags too', { skip: existsSync('/proc/self/cmdline') ? false : 'needs Linux /proc' }, async (t) => {
+  const server = await ServeProcess.start(['--workers', '2', '--sandbox-workers', '1', '--server-semi-space-mb', '8'])
+  t.teardown(() => server.stop())
+  const primary = server.child.pid!
+  t.ok(procCmdline(primary).includes('--max-semi-space-size=8'), 'primary')
+  const workers = procChildren(primary)
+  t.equal(workers.length, 2, 'two server workers')
+  for (const worker of workers) t.ok(procCmdline(worker).includes('--max-semi-space-size=8'), `worker: ${procCmdline(worker).slice(0, 3).join(' ')}`)
+})
