@@ -8,33 +8,37 @@ import type { SandboxPoolOptions } from './limits.ts'
  * leaves the default of V8 or glibc. The server's --workers inherit them, and its sandbox processes
  * inherit mallocArenaMax.
  *
- * Measured on the bundled bench envs at 4,096 sessions stepping over 16 connections (2 cores, one
- * server worker): the server's resident memory grows ~200 MiB, nearly all of it V8 heap that is
- * not live (a heap snapshot mid-run holds ~11 MiB more than idle): a young generation grown to its
+ * Measured with the load generator of bench/load at 4,096 sessions stepping over 16 connections
+ * for 10 s (2 cores, busy, one server worker, 2 sandbox processes; 2–3 runs per setting alternated
+ * with runs without it): the server's resident memory grew ~220 MiB (~55 KiB per session for the
+ * whole process tree), the sandbox processes' 2–5 MiB each. Nearly all of it is V8 heap that is not
+ * live (a heap snapshot mid-run holds ~11 MiB more than idle): a young generation grown to its
  * cap, and promoted garbage in old space waiting for the next mark-compact. Each setting below
- * cuts part of that, and each cost more server CPU per step than it is worth today (numbers on
- * each), because the requests in flight survive scavenges; so none is on by default. They pay once
- * a step keeps fewer objects alive while it waits.
+ * cuts part of that and costs more server CPU per step than the 5% we accept (numbers on each),
+ * because the requests in flight survive scavenges and get promoted; so none is on by default.
+ * They get cheaper as a step keeps fewer objects alive while it waits.
  */
 export interface ServerProcessOptions {
   /**
    * Cap on one V8 semi-space of the server process, in MiB (V8's `--max-semi-space-size`). The young
    * generation is two semi-spaces; under allocation pressure V8 grows a semi-space to its cap (64
-   * MiB on a 64-bit machine with more than 2 GiB) and those pages stay resident. Measured: 16 MiB
-   * saved ~60 MiB and cost ~25% server CPU per step; 4 MiB saved ~60 MiB and cost ~30%.
+   * MiB on a 64-bit machine with more than 2 GiB) and those pages stay resident. Measured: 16 saved
+   * ~60 MiB and cost +25% server CPU per step (+14% for the tree); 8 and 4 saved no more and cost
+   * +30–35%. With a 1 GiB old-space cap, 2 reached ~12 KiB per session at +38% tree CPU.
    */
   serverSemiSpaceMb: number
   /**
    * How far V8 lets old space grow past what survived the last mark-compact before the next one,
    * in percent (V8's `--heap-growing-percent`; by default V8 picks up to 300 on a large machine).
-   * Measured: 50 saved ~70 MiB and cost ~18% server CPU per step.
+   * Measured: 50 saved ~75 MiB and cost +14% server CPU per step (+8% tree); 100 saved ~60 MiB
+   * for +10% (+6%).
    */
   serverHeapGrowingPercent: number
   /**
    * glibc malloc arenas of the process (`MALLOC_ARENA_MAX`; by default up to 8 per core). Threads
    * that contend for malloc get arenas of their own, each keeping what was freed into it. Measured:
-   * 2 saved ~9 MiB of the idle server and nothing measurable under load, and cost 3–8% CPU per step
-   * (1: ~10 MiB idle, ~2%). A MALLOC_ARENA_MAX already in the environment wins.
+   * 2 saved ~7 MiB of the idle server, nothing measurable under load, for +5% server CPU per step;
+   * 1 saved ~10 MiB idle for +1% (within noise). A MALLOC_ARENA_MAX in the environment wins.
    */
   mallocArenaMax: number
 }
