@@ -11,6 +11,7 @@ import { ClusterPrimary, defaultClusterLimits, defaultSandboxWorkers, defaultSer
 import { minTokenChars } from '../src/server/auth.ts'
 import { minSnapshotKeyBytes, processSnapshotKeys } from '../src/env/snapshot-keys.ts'
 import { resolveSnapshotKeys, resolveTokens } from './serve-secrets.ts'
+import { defaultServerProcessOptions, serverSemiSpaceEnvVariable } from '../src/sandbox/process-flags.ts'
 import { clusterWorkerIndex, connectToPrimary, workerServerOptions, workerShareOfLimits } from '../src/server/cluster-worker.ts'
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => '-' + letter.toLowerCase())
@@ -52,6 +53,8 @@ function isLoopback (host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
 }
 
+const memoryGroup = 'Server process memory (each saves memory under load and costs CPU):'
+
 export function serveOptions<T> (cli: Argv<T>) {
   const base = cli
     .option('port', { type: 'number', default: defaultPort, describe: 'TCP port (0: any free port)' })
@@ -66,6 +69,10 @@ export function serveOptions<T> (cli: Argv<T>) {
     .option('drain-timeout-ms', { type: 'number', default: defaultDrainTimeoutMs, describe: 'on SIGTERM, time to wait for requests in flight' })
     .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] })
     .option('workers', { type: 'number', default: defaultServerWorkers, describe: 'server processes on the one port, each with its own sandbox pool (default: one per core; 1: a single process, no primary)' })
+    // Read by bin/ before the server starts (see process-flags.ts); declared here for --help.
+    .option('server-semi-space-mb', { type: 'number', default: defaultServerProcessOptions.serverSemiSpaceMb, group: memoryGroup, describe: `cap on one V8 semi-space of the server process in MiB (0: V8's default, up to 64; also $${serverSemiSpaceEnvVariable}; a --max-semi-space-size given to Node wins)` })
+    .option('server-heap-growing-percent', { type: 'number', default: defaultServerProcessOptions.serverHeapGrowingPercent, group: memoryGroup, describe: 'how far V8 lets the old space of the server process grow past its live data before collecting it, in percent (0: V8\'s default; also $CODEGYM_SERVER_HEAP_GROWING_PERCENT; a --heap-growing-percent given to Node wins)' })
+    .option('malloc-arena-max', { type: 'number', default: defaultServerProcessOptions.mallocArenaMax, group: memoryGroup, describe: 'glibc malloc arenas of the server and its sandbox processes (0: glibc\'s default of up to 8 per core; a MALLOC_ARENA_MAX in the environment wins)' })
   const withLimits = limitOptions(limitOptions(base, defaultServerLimits, 'Protocol limits:'), defaultSandboxPoolOptions, 'Sandbox limits:', {
     workers: 'cores / --workers, at least 1',
   })

@@ -49,6 +49,11 @@ export interface SandboxPoolOptions extends SandboxLimits {
   maxSandboxProcessRssMb: number
   /** V8 old-space limit of a sandbox process's own heap (its isolate has isolateMemoryLimitMb). */
   sandboxProcessHeapMb: number
+  /**
+   * Cap on one V8 semi-space of a sandbox process's own heap, in MiB (0: V8's default, up to 64
+   * MiB under allocation pressure); its isolate's heap is sized by isolateMemoryLimitMb.
+   */
+  sandboxProcessSemiSpaceMb: number
   /** A sandbox process that dies before answering anything is restarted after a delay that doubles up to this. */
   maxRestartBackoffMs: number
   /** A sandbox process that is not ready this long after it was started is killed and started again. */
@@ -76,6 +81,7 @@ export const defaultSandboxPoolOptions: Readonly<SandboxPoolOptions> = Object.fr
   envProbationMs: 60_000,
   maxSandboxProcessRssMb: 1024,
   sandboxProcessHeapMb: 256,
+  sandboxProcessSemiSpaceMb: 4,
   maxRestartBackoffMs: 10_000,
   sandboxStartTimeoutMs: 30_000,
 })

@@ -22,6 +22,7 @@ import { CodeGymError } from '../contract/errors.ts'
 import { RateLimitedEvents, sandboxExitCauses, type SandboxEventSink, type SandboxExitCause } from './event-log.ts'
 import { Fifo } from './fifo.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits, type SandboxPoolOptions } from './limits.ts'
+import { sandboxExecArgv } from './process-flags.ts'
 import type { RunnerResult } from './isolate-runner.ts'
 import { ProgressExit, ProgressRecord, progressRecordDir } from './progress-record.ts'
 import { channelFd, readFrames, writeFrame } from './channel.ts'
@@ -266,7 +267,7 @@ export class SandboxPool {
     for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('LC_') && name !== 'LANGUAGE') env[name] = value
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
       env: { ...env, ...fixedLocaleEnv },
-      execArgv: [`--max-old-space-size=${this.options.sandboxProcessHeapMb}`],
+      execArgv: sandboxExecArgv(this.options),
       // Node's IPC channel stays (fork needs it; the process also exits when it ends), unused.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'],
     })
