@@ -4,34 +4,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { descendants } from './processes.ts'
 import { hopsMarkdown, analyseProfiles, type HopBreakdown, type ProfiledRun } from './hop-profile.ts'
 import type { MeasuredPhase } from './measure.ts'
 import { loadTasks, log, measuredPhase, resultHeader, startCodegymServer, type LoadOptions } from './run.ts'
 
-const preload = pathToFileURL(fileURLToPath(new URL('./profile-preload.ts', import.meta.url))).href
 /** How long a profiled process may take to write its profile and exit. */
 const profileWriteTimeoutMs = 30_000
 
 const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n)
-
-async function exitedWithin (pids: number[], timeoutMs: number): Promise<number[]> {
-  const deadline = performance.now() + timeoutMs
-  let alive = pids
-  while (alive.length > 0 && performance.now() < deadline) {
-    await sleep(50)
-    alive = alive.filter((pid) => {
-      try {
-        // A zombie has ended (its profile is written) but its parent has not reaped it yet.
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-      } catch {
-        return false
-      }
-    })
-  }
-  return alive
-}
 
 export async function runCpuProfile (options: LoadOptions): Promise<Record<string, unknown>> {
   if (options.url !== undefined) throw new Error('--cpu-prof profiles a server it starts itself; it cannot be combined with --url')
@@ -39,7 +20,7 @@ export async function runCpuProfile (options: LoadOptions): Promise<Record<strin
   const profileDir = join(outDir, 'profiles')
   rmSync(profileDir, { recursive: true, force: true })
   mkdirSync(profileDir, { recursive: true })
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir="${profileDir}" --import="${preload}"`.trim() }
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir="${profileDir}"`.trim() }
   // No drain grace: nothing resumes these sessions, and the profile is written only once it exits.
   const server = await startCodegymServer(['--workers', '1', '--drain-grace-ms', '0'], env)
   const serverPid = server.process.pid!
@@ -56,12 +37,8 @@ export async function runCpuProfile (options: LoadOptions): Promise<Record<strin
       onMeasured: () => { window = [window[0], monotonicMicros()] },
     })
   } finally {
-    // The pool ends sandbox processes with SIGKILL, which writes no profile: the preload makes them
-    // exit normally on SIGUSR2 first. Their replacements are not profiled.
-    const running = descendants(serverPid).slice(1).filter((pid) => sandboxPids.includes(pid))
-    for (const pid of running) process.kill(pid, 'SIGUSR2')
-    const stuck = await exitedWithin(running, profileWriteTimeoutMs)
-    if (stuck.length > 0) log(`sandbox processes ${stuck.join(', ')} did not exit on SIGUSR2`)
+    // A closing server ends its sandbox processes by closing their channels: they exit normally
+    // and write their profiles, as the server does on SIGTERM.
     const exited = new Promise((done) => server.process.once('exit', done))
     server.process.kill('SIGTERM')
     const timeout = new AbortController()

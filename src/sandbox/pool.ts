@@ -35,6 +35,8 @@ const workerEntry = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
 const maxDeathsPerCall = 3
 /** First delay of the restart backoff; it doubles with every process that dies before answering anything. */
 const firstRestartBackoffMs = 100
+/** How long a closing pool waits for a sandbox process to exit on its own before killing it. */
+const closeGraceMs = 1000
 /** How often resident memory is read, busy or idle. */
 const rssCheckEveryMs = 1000
 
@@ -234,8 +236,17 @@ export class SandboxPool {
       if (worker === undefined) continue
       for (const call of worker.inFlight.values()) this.#settle(call, closedResult)
       if (worker.exited) continue
-      exits.push(new Promise((resolve) => worker.child.once('close', () => resolve())))
-      worker.child.kill('SIGKILL')
+      // A process whose channel ends exits on its own, so its exit hooks run (a CPU profile is
+      // written, for one); one still busy after closeGraceMs is killed.
+      exits.push(new Promise((resolve) => {
+        const kill = setTimeout(() => worker.child.kill('SIGKILL'), closeGraceMs)
+        worker.child.once('exit', () => {
+          clearTimeout(kill)
+          worker.channel.destroy()
+          resolve()
+        })
+      }))
+      worker.channel.end()
     }
     for (const call of [...this.#queue.drain(), ...this.#quarantineQueue.drain()]) this.#settle(call, closedResult)
     this.#noteBacklog()
