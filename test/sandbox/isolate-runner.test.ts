@@ -71,7 +71,7 @@ const started = call('reset', '', { config: { start: 1 }, seed: 5 })
 if (!started.ok || started.state === undefined) throw new Error('reset failed')
 const state = started.state
 
-t.test('reset answers with the state as the guest made it, the truth and the observation', async (t) => {
+void t.test('reset answers with the state as the guest made it, the truth and the observation', async (t) => {
   t.same(started, { ok: true, state, truth: 0, observation: { count: 1 } })
   t.same((JSON.parse(state) as { s: unknown }).s, { count: 1 })
 })
@@ -104,13 +104,13 @@ const refusals: Array<[string, string, string]> = [
   ['huge-array', 'observation_too_large', 'observation is over the limit of 4096 bytes as JSON'],
 ]
 
-t.test('an observation that is not plain JSON is refused with its code and message', async (t) => {
+void t.test('an observation that is not plain JSON is refused with its code and message', async (t) => {
   for (const [kind, code, message] of refusals) {
     t.same(call('tool', state, { name: 'Return', parameters: { kind } }), { ok: false, code, message }, kind)
   }
 })
 
-t.test('a state that is not plain JSON is refused with its code and message', async (t) => {
+void t.test('a state that is not plain JSON is refused with its code and message', async (t) => {
   for (const [kind, code, message] of refusals) {
     // In the state the value is two levels down (.s.value): the depth refusal comes at another path.
     if (code !== 'not_json' || kind === 'deep-65') continue
@@ -120,7 +120,7 @@ t.test('a state that is not plain JSON is refused with its code and message', as
   }
 })
 
-t.test('plain JSON passes as it is', async (t) => {
+void t.test('plain JSON passes as it is', async (t) => {
   const plain = call('tool', state, { name: 'Return', parameters: { kind: 'plain' } })
   t.same(plain, {
     ok: true,
@@ -140,7 +140,7 @@ t.test('plain JSON passes as it is', async (t) => {
   t.ok(proto.ok && Object.hasOwn(proto.observation as object, '__proto__'), 'an own __proto__ key stays a key')
 })
 
-t.test('a state far over the limit is refused while it is walked', async (t) => {
+void t.test('a state far over the limit is refused while it is walked', async (t) => {
   // 40 MB of state and its 40 MB of JSON would not fit in the 64 MB isolate: memory_limit. Refused
   // once the walk has seen the limit's worth, it is state_too_large.
   t.same(call('tool', state, { name: 'StoreHuge', parameters: { size: 40 * 1024 * 1024 } }),
@@ -149,19 +149,19 @@ t.test('a state far over the limit is refused while it is walked', async (t) => 
   t.equal(justUnder.ok, true, 'a state just under the limit is committed')
 })
 
-t.test('nothing of one call is left for the next', async (t) => {
+void t.test('nothing of one call is left for the next', async (t) => {
   const first = call('tool', state, { name: 'Count', parameters: {} })
   const second = call('tool', state, { name: 'Count', parameters: {} })
   t.same([first.ok && first.observation, second.ok && second.observation], [1, 1])
   t.same(first, second, 'the same call on the same state gives the same answer')
 })
 
-t.test('observe and an unknown tool', async (t) => {
+void t.test('observe and an unknown tool', async (t) => {
   t.same(call('observe', state, {}), { ok: true, observation: { count: 1 } })
   t.same(call('tool', state, { name: 'Nope', parameters: {} }), { ok: false, code: 'unknown_tool', message: 'the env module has no tool Nope' })
 })
 
-t.test('decodeGuestAnswer reads every field and refuses what no guest writes', async (t) => {
+void t.test('decodeGuestAnswer reads every field and refuses what no guest writes', async (t) => {
   t.same(decodeGuestAnswer('\u0001config={"a":[1]}'), { ok: true, config: { a: [1] } })
   t.same(decodeGuestAnswer('\u0001correct=true'), { ok: true, correct: true })
   t.same(decodeGuestAnswer('\u0001correct=false'), { ok: true, correct: false })
