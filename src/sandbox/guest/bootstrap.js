@@ -258,9 +258,11 @@
   // exactly the indices and 'length' (one count; a hole that a named property would make up for
   // reads as undefined, refused), all indices are enumerable (a second count), and no index has a
   // getter (a setter alone reads as undefined, refused as well).
-  const isPlainJsonWithin = (root, maxBytes) => {
+  // root sits depth levels down in the value being checked, under bytes already counted.
+  const isPlainJsonWithin = (root, maxBytes, depth, countedBytes) => {
     const ancestors = []
-    let leastBytes = 0
+    const maxDepth = maxJsonDepth - depth
+    let leastBytes = countedBytes
     const visit = (v) => {
       switch (typeof v) {
         case 'string': leastBytes += v.length + 2; return leastBytes <= maxBytes
@@ -271,7 +273,7 @@
       }
       if (v === null) { leastBytes += 4; return leastBytes <= maxBytes }
       leastBytes += 2
-      if (leastBytes > maxBytes || ancestors.length >= maxJsonDepth || ancestors.includes(v)) return false
+      if (leastBytes > maxBytes || ancestors.length >= maxDepth || ancestors.includes(v)) return false
       const proto = getPrototypeOf(v)
       if (isArray(v)) {
         if (proto !== ArrayPrototype) return false
@@ -301,9 +303,9 @@
     return visit(root)
   }
   // Only a proxy's traps can throw in the quick walk: the full walk then meets the same error.
-  const quicklyPlainJson = (value, maxBytes) => {
+  const quicklyPlainJson = (value, maxBytes, depth = 0, countedBytes = 0) => {
     try {
-      return isPlainJsonWithin(value, maxBytes)
+      return isPlainJsonWithin(value, maxBytes, depth, countedBytes)
     } catch {
       return false
     }
@@ -324,6 +326,20 @@
   const toJson = (value, what, maxBytes, tooLargeCode) => {
     if (value === undefined) throw new SandboxError('not_json', `${what} is undefined`)
     if (!quicklyPlainJson(value, maxBytes)) assertPlainJson(value, what, maxBytes, tooLargeCode)
+    return serialize(value, what, maxBytes, tooLargeCode)
+  }
+  // The committed state is {s: the env's state, r: the generator's four words}: the wrapper and its
+  // words are plain JSON by construction, so the quick walk starts at s, one level down, with the
+  // bytes the wrapper counts for ({} 2, "s": 4, "r": 4, [] 2, four numbers 4). Whatever it refuses,
+  // the full walk checks the whole wrapper, so a message names the same path as before (.s.board...).
+  const wrapperLeastBytes = 16
+  const toEpisodeStateJson = (state, words) => {
+    const wrapper = { s: state, r: words }
+    const maxBytes = limits.maxStateBytes
+    if (!quicklyPlainJson(state, maxBytes, 1, wrapperLeastBytes)) assertPlainJson(wrapper, 'state', maxBytes, 'state_too_large')
+    return serialize(wrapper, 'state', maxBytes, 'state_too_large')
+  }
+  const serialize = (value, what, maxBytes, tooLargeCode) => {
     const text = jsonStringify(value)
     if (text.length * 3 > maxBytes) {
       const bytes = text.length > maxBytes ? text.length : utf8Bytes(text)
@@ -419,7 +435,7 @@
       if (typeof fn !== 'function') throw new SandboxError('tool_error', `the env module does not export ${name}()`)
       return fn
     }
-    const stateOf = (env, words) => toStateJson({ s: env, r: words }, 'state')
+    const stateOf = toEpisodeStateJson
 
     const ops = {
       generate (_state, argsJson) {
