@@ -94,7 +94,7 @@ export function runWithCpuLimit<T> (isolate: ivm.Isolate, limits: Pick<SandboxLi
 
 type Dispatch = (op: GuestOp, state: string, args: string) => string
 
-/** The guest's JSON result text, or a failure seen from outside the guest. */
+/** The guest's answer text (read by decodeGuestAnswer in src/env/guest.ts), or a failure seen from outside the guest. */
 export type RunnerResult = { ok: true, json: string } | { ok: false, code: RollbackCode, message: string }
 
 export interface IsolateRunnerEvents {

@@ -52,6 +52,7 @@ module.exports = {
     Return (state, { kind }) { state.count++; return makers[kind]() },
     Store (state, { kind }) { state.count++; state.value = makers[kind](); return 'stored' },
     StoreHuge (state, { size }) { state.blob = 'b'.repeat(size); return 'stored' },
+    StoreZeros (state, { size }) { state.zeros = new Array(size).fill(0); return 'stored' },
     Count () { calls++; return calls },
   },
 }
@@ -145,6 +146,11 @@ void t.test('a state far over the limit is refused while it is walked', async (t
   // once the walk has seen the limit's worth, it is state_too_large.
   t.same(call('tool', state, { name: 'StoreHuge', parameters: { size: 40 * 1024 * 1024 } }),
     { ok: false, code: 'state_too_large', message: 'state is over the limit of 16384 bytes as JSON' })
+  // 4 million elements fit in the isolate; a list of their 4 million keys would not.
+  t.same(call('tool', state, { name: 'StoreZeros', parameters: { size: 4_000_000 } }),
+    { ok: false, code: 'state_too_large', message: 'state is over the limit of 16384 bytes as JSON' })
+  t.same(call('tool', state, { name: 'Return', parameters: { kind: 'huge-array' } }),
+    { ok: false, code: 'observation_too_large', message: 'observation is over the limit of 4096 bytes as JSON' })
   const justUnder = call('tool', state, { name: 'StoreHuge', parameters: { size: limits.maxStateBytes - 200 } })
   t.equal(justUnder.ok, true, 'a state just under the limit is committed')
 })

@@ -226,6 +226,9 @@
         throw new SandboxError('not_json', `${what} holds an object that is not a plain object or array${describePath(path)}`)
       }
       if (getOwnPropertySymbols(v).length > 0) throw new SandboxError('not_json', `${what} has symbol keys${describePath(path)}`)
+      // Every element counts at least a byte: a huge array is refused before its keys are listed
+      // (a list of millions of keys alone would be past the isolate's memory limit).
+      if (array && leastBytes + v.length > maxBytes) throw new SandboxError(tooLargeCode, `${what} is over the limit of ${maxBytes} bytes as JSON`)
       ancestors.push(v)
       const keys = getOwnPropertyNames(v)
       for (const key of keys) {
@@ -278,7 +281,8 @@
       if (isArray(v)) {
         if (proto !== ArrayPrototype) return false
         const length = v.length
-        if (ownKeys(v).length !== length + 1 || ownEnumerableKeys(v).length !== length) return false
+        // Every element counts at least a byte: a huge array is refused before its keys are listed.
+        if (leastBytes + length > maxBytes || ownKeys(v).length !== length + 1 || ownEnumerableKeys(v).length !== length) return false
         ancestors.push(v)
         for (let i = 0; i < length; i++) {
           if (apply(lookupGetter, v, [i]) !== undefined || !visit(v[i])) return false
