@@ -25,12 +25,13 @@ const threadMicros = (): number => { const usage = process.threadCpuUsage(); ret
 
 interface Cost { processUs: number, threadUs: number }
 /** CPU per call of fn, whole process (isolated-vm's timer thread included) and this thread alone. */
-function measure (fn: () => void): Cost {
-  for (let i = 0; i < warmupCalls; i++) fn()
+function measure (fn: () => void, share: number): Cost {
+  const calls = Math.round(callsPerOp * share)
+  for (let i = 0; i < warmupCalls * share; i++) fn()
   const process0 = processMicros()
   const thread0 = threadMicros()
-  for (let i = 0; i < callsPerOp; i++) fn()
-  const round = (micros: number): number => Math.round(micros / callsPerOp * 100) / 100
+  for (let i = 0; i < calls; i++) fn()
+  const round = (micros: number): number => Math.round(micros / calls * 100) / 100
   return { processUs: round(processMicros() - process0), threadUs: round(threadMicros() - thread0) }
 }
 
@@ -43,9 +44,10 @@ const limits = defaultSandboxLimits
 const runner = new IsolateRunner(limits)
 
 interface OpCase { op: GuestOp, state: string, args: string, check: (answer: Answer) => boolean }
-interface EnvCase { env: string, stateBytes: number, cases: Record<string, OpCase> }
+interface EnvCase { env: string, stateBytes: number, share: number, cases: Record<string, OpCase> }
 
-function envCase (dir: string, config: Record<string, unknown> | undefined, expect: {
+/** share: the part of callsPerOp this env's ops run (a large state's calls take longer). */
+function envCase (dir: string, share: number, config: Record<string, unknown> | undefined, expect: {
   tool: { args: object, observation: (config: Record<string, unknown>) => unknown }
   throwing: object
 }): EnvCase {
@@ -66,6 +68,7 @@ function envCase (dir: string, config: Record<string, unknown> | undefined, expe
   return {
     env: dir,
     stateBytes: Buffer.byteLength(state),
+    share,
     cases: {
       toolOk: { op: 'tool', state, args: JSON.stringify(expect.tool.args), check: (a) => a.ok && typeof a.state === 'string' && same(a.observation, expect.tool.observation(generated)) },
       toolThrows: { op: 'tool', state, args: JSON.stringify(expect.throwing), check: (a) => !a.ok && a.code === 'tool_error' && a.state === undefined },
@@ -77,13 +80,18 @@ function envCase (dir: string, config: Record<string, unknown> | undefined, expe
 }
 
 const envs: EnvCase[] = [
-  envCase('max-subarray', { values: [-2, 1, -3, 4, -1, 2, 1, -5, 4] }, {
+  envCase('max-subarray', 1, { values: [-2, 1, -3, 4, -1, 2, 1, -5, 4] }, {
     tool: { args: { name: 'GetElement', parameters: { index: 3 } }, observation: () => 4 },
     throwing: { name: 'GetElement', parameters: { index: -1 } },
   }),
-  envCase('game-of-life', undefined, {
+  envCase('game-of-life', 1, undefined, {
     tool: { args: { name: 'GetCell', parameters: { row: 1, col: 1 } }, observation: (config) => (config.board as number[][])[1]![1] === 1 },
     throwing: { name: 'GetCell', parameters: { row: -1, col: 0 } },
+  }),
+  // The largest array its config schema allows: a state of about 7 KB.
+  envCase('search-insert-position', 0.1, { values: Array.from({ length: 1000 }, (_, i) => i * 1000 - 500_000), target: 1234 }, {
+    tool: { args: { name: 'GetElement', parameters: { index: 500 } }, observation: () => 0 },
+    throwing: { name: 'GetElement', parameters: { index: -1 } },
   }),
 ]
 
@@ -93,13 +101,13 @@ const baselineIsolate = new ivm.Isolate({ memoryLimit: limits.isolateMemoryLimit
 const baselineFn = baselineIsolate.compileScriptSync('(function (op, state, args) { return op.length + state.length + args.length + "" })')
   .runSync(baselineIsolate.createContextSync(), { reference: true }) as ivm.Reference<(op: string, state: string, args: string) => string>
 
-const results = envs.map(({ env, stateBytes, cases }) => {
+const results = envs.map(({ env, stateBytes, share, cases }) => {
   const state = cases.toolOk!.state
   const args = cases.toolOk!.args
   const expected = String(4 + state.length + args.length)
   const baseline = measure(() => {
     if (baselineFn.applySync(undefined, ['tool', state, args], { timeout: limits.callTimeoutMs }) !== expected) fail('the baseline answered wrongly')
-  })
+  }, share)
   const ops: Record<string, Cost & { ratioToBaseline: number, readUs: number }> = {}
   for (const [name, { op, state, args, check }] of Object.entries(cases)) {
     const first = runner.call(env, op, state, args)
@@ -109,11 +117,11 @@ const results = envs.map(({ env, stateBytes, cases }) => {
     const cost = measure(() => {
       const result = runner.call(env, op, state, args)
       if (!result.ok || result.json !== expectedJson) fail(`${env} ${name}: the answer changed: ${JSON.stringify(result)}`)
-    })
-    const read = measure(() => { readAnswer(expectedJson) })
+    }, share)
+    const read = measure(() => { readAnswer(expectedJson) }, share)
     ops[name] = { ...cost, ratioToBaseline: Math.round(cost.processUs / baseline.processUs * 100) / 100, readUs: read.threadUs }
   }
-  return { env, stateBytes, baseline, ops }
+  return { env, stateBytes, calls: Math.round(callsPerOp * share), baseline, ops }
 })
 runner.dispose()
 baselineIsolate.dispose()

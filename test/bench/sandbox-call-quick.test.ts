@@ -25,7 +25,7 @@ interface Report {
   quick: boolean
   node: string
   callsPerOp: number
-  envs: Array<{ env: string, stateBytes: number, baseline: Cost, ops: Record<string, Cost & { ratioToBaseline: number, readUs: number }> }>
+  envs: Array<{ env: string, stateBytes: number, calls: number, baseline: Cost, ops: Record<string, Cost & { ratioToBaseline: number, readUs: number }> }>
 }
 
 void t.test('bench/sandbox-call.ts --quick', async (t) => {
@@ -41,10 +41,11 @@ void t.test('bench/sandbox-call.ts --quick', async (t) => {
   t.equal(result.quick, true)
   t.match(result.node, /^v\d+\./)
   t.ok(positive(result.callsPerOp), 'calls per op')
-  t.same(result.envs.map((env) => env.env), ['max-subarray', 'game-of-life'])
-  const [small, large] = result.envs
-  t.ok(small!.stateBytes < large!.stateBytes, 'one env with a small state, one with a larger one')
-  for (const { env, baseline, ops } of result.envs) {
+  t.same(result.envs.map((env) => env.env), ['max-subarray', 'game-of-life', 'search-insert-position'])
+  const [small, , large] = result.envs
+  t.ok(small!.stateBytes * 10 < large!.stateBytes, 'envs with a small state and a larger one')
+  for (const { env, calls, baseline, ops } of result.envs) {
+    t.ok(positive(calls), `${env} calls per op`)
     t.ok(positive(baseline.processUs) && positive(baseline.threadUs), `${env} baseline`)
     t.same(Object.keys(ops), ['toolOk', 'toolThrows', 'observe', 'check', 'reset'], `${env} ops`)
     for (const [name, cost] of Object.entries(ops)) {

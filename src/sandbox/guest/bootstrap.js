@@ -260,8 +260,8 @@
   // wrong. Per array, instead of a descriptor per element: its own keys, symbols included, are
   // exactly the indices and 'length' (one count; a hole that a named property would make up for
   // reads as undefined, refused), all indices are enumerable (a second count), and no index has a
-  // getter (a setter alone reads as undefined, refused as well).
-  // root sits depth levels down in the value being checked, under bytes already counted.
+  // getter (a setter alone reads as undefined, refused as well). root may sit depth levels down in
+  // the value being serialized, under countedBytes already counted.
   const isPlainJsonWithin = (root, maxBytes, depth, countedBytes) => {
     const ancestors = []
     const maxDepth = maxJsonDepth - depth
