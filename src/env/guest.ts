@@ -26,8 +26,40 @@ export type GuestCaller = (spec: EnvSpec, op: GuestOp, state: string, args: obje
 export function guestCaller (pool: SandboxPool): GuestCaller {
   return async (spec, op, state, args) => {
     const result = await pool.call(spec.manifest.id, op, state, JSON.stringify(args))
-    return result.ok ? JSON.parse(result.json) as GuestResult : result
+    return result.ok ? decodeGuestAnswer(result.json) : result
   }
+}
+
+/** Starts each field of a guest's success answer (see dispatch in src/sandbox/guest/bootstrap.js). */
+const fieldMark = '\u0001'
+const fieldMarkCode = 1
+
+/**
+ * Reads a guest answer: a failure as JSON text, or a success as fields, each the mark, a name, '='
+ * and JSON text. The state is kept as the guest's text; the other fields are parsed once.
+ */
+export function decodeGuestAnswer (text: string): GuestResult {
+  if (text.charCodeAt(0) !== fieldMarkCode) return JSON.parse(text) as GuestResult
+  const answer: GuestAnswer = { ok: true }
+  let start = 1
+  while (start < text.length) {
+    const equals = text.indexOf('=', start)
+    let end = text.indexOf(fieldMark, equals)
+    if (end === -1) end = text.length
+    if (equals === -1 || equals > end) throw new Error(`a guest answer field without a value: ${JSON.stringify(text.slice(start, end))}`)
+    const name = text.slice(start, equals)
+    const value = text.slice(equals + 1, end)
+    switch (name) {
+      case 'state': answer.state = value; break
+      case 'observation': answer.observation = JSON.parse(value) as JsonValue; break
+      case 'truth': answer.truth = JSON.parse(value) as JsonValue; break
+      case 'config': answer.config = JSON.parse(value) as JsonObject; break
+      case 'correct': answer.correct = value === 'true'; break
+      default: throw new Error(`a guest answer with an unknown field ${JSON.stringify(name)}`)
+    }
+    start = end + 1
+  }
+  return answer
 }
 
 /**

@@ -3,6 +3,7 @@
 // checked from outside, a memory limit, plain-JSON results. The code is wrapped as an env module so
 // that the pool's existing guest ops carry it: 'reset' computes answer(config) (the truth) and
 // 'generate' calls generate(rng, difficulty) with the pool's seeded generator.
+import { decodeGuestAnswer } from '../env/guest.ts'
 import { SandboxPool } from '../sandbox/pool.ts'
 import type { RollbackCode } from '../schemas/env.generated.ts'
 import { defaultSynthSandbox } from './defaults.ts'
@@ -62,7 +63,7 @@ export class UntrustedCode {
   async answer (key: string, config: unknown): Promise<UntrustedResult> {
     const result = await this.#pool.call(key, 'reset', '', JSON.stringify({ config, seed: 0 }))
     if (!result.ok) return result
-    const answer = JSON.parse(result.json) as { ok: true, truth: unknown } | { ok: false, code: RollbackCode, message: string }
+    const answer = decodeGuestAnswer(result.json)
     return answer.ok ? { ok: true, value: answer.truth } : answer
   }
 
@@ -70,7 +71,7 @@ export class UntrustedCode {
   async generate (key: string, seed: number, difficulty: string): Promise<UntrustedResult> {
     const result = await this.#pool.call(key, 'generate', '', JSON.stringify({ seed, difficulty }))
     if (!result.ok) return result
-    const answer = JSON.parse(result.json) as { ok: true, config: unknown } | { ok: false, code: RollbackCode, message: string }
+    const answer = decodeGuestAnswer(result.json)
     return answer.ok ? { ok: true, value: answer.config } : answer
   }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import { CodeGymError } from '../../src/contract/errors.ts'
+import { decodeGuestAnswer } from '../../src/env/guest.ts'
 import type { SandboxEvent } from '../../src/sandbox/event-log.ts'
 import type { SandboxPoolOptions } from '../../src/sandbox/limits.ts'
 import { SandboxPool } from '../../src/sandbox/pool.ts'
@@ -24,11 +25,16 @@ function poolOf (options: Partial<SandboxPoolOptions>, events: SandboxEvent[] = 
 const stateOf = async (pool: SandboxPool): Promise<string> => {
   const started = await pool.call('bystander', 'reset', '', JSON.stringify({ config: { start: 3 }, seed: 7 }))
   if (!started.ok) throw new Error(started.message)
-  return (JSON.parse(started.json) as { state: string }).state
+  const answer = decodeGuestAnswer(started.json)
+  if (!answer.ok || answer.state === undefined) throw new Error(`reset gave no state: ${started.json}`)
+  return answer.state
 }
 const caller = (pool: SandboxPool, state: string) => (envKey: string, name: string, parameters: object = {}) =>
   pool.call(envKey, 'tool', state, JSON.stringify({ name, parameters }))
-const observationOf = (json: string): unknown => (JSON.parse(json) as { observation: unknown }).observation
+const observationOf = (json: string): unknown => {
+  const answer = decodeGuestAnswer(json)
+  return answer.ok ? answer.observation : answer
+}
 
 async function until (condition: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
   const deadline = performance.now() + deadlineMs

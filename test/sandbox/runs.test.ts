@@ -3,6 +3,7 @@
 // call to the next, and never let a hostile call among them blame or delay the others for good.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { decodeGuestAnswer } from '../../src/env/guest.ts'
 import { IsolateRunner } from '../../src/sandbox/isolate-runner.ts'
 import { defaultSandboxPoolOptions, type SandboxLimits } from '../../src/sandbox/limits.ts'
 import { SandboxPool } from '../../src/sandbox/pool.ts'
@@ -19,7 +20,18 @@ function runnerWithState (): { runner: IsolateRunner, state: string } {
   runner.load('hostile', source)
   const started = runner.call('hostile', 'reset', '', JSON.stringify({ config: { start: 3 }, seed: 7 }))
   if (!started.ok) throw new Error(started.message)
-  return { runner, state: (JSON.parse(started.json) as { state: string }).state }
+  return { runner, state: stateIn(started.json) }
+}
+
+/** The state of a reset answer, the observation of any other. */
+const stateIn = (json: string): string => {
+  const answer = decodeGuestAnswer(json)
+  if (!answer.ok || answer.state === undefined) throw new Error(`no state in ${json}`)
+  return answer.state
+}
+const observationIn = (json: string): unknown => {
+  const answer = decodeGuestAnswer(json)
+  return answer.ok ? answer.observation : answer
 }
 
 const tool = (state: string, name: string, parameters: object = {}): { op: GuestOp, state: string, args: string } =>
@@ -58,7 +70,7 @@ await t.test('a run stopped by a limit is given up; the runner goes on', async (
   t.equal(runner.callMany('hostile', [tool(state, 'Bump'), tool(state, 'Misbehave', { kind: 'loop' }), tool(state, 'Bump')]), undefined, 'a loop: the run gives up at the time limit')
   t.equal(runner.callMany('hostile', [tool(state, 'Bump'), tool(state, 'Misbehave', { kind: 'memory-bomb' }), tool(state, 'Bump')]), undefined, 'a memory bomb: the run gives up')
   const after = runner.callMany('hostile', [tool(state, 'Bump'), tool(state, 'Bump')])
-  t.same(after?.map((answer) => answer.ok && (JSON.parse(answer.json) as { observation: unknown }).observation), [4, 4], 'and the next run is answered')
+  t.same(after?.map((answer) => answer.ok && observationIn(answer.json)), [4, 4], 'and the next run is answered')
 })
 
 await t.test('in the pool, a hostile call in a run of its env type blames itself only', async (t) => {
@@ -69,12 +81,12 @@ await t.test('in the pool, a hostile call in a run of its env type blames itself
   pool.register('hostile', source)
   const started = await pool.call('hostile', 'reset', '', JSON.stringify({ config: { start: 3 }, seed: 7 }))
   if (!started.ok) throw new Error(started.message)
-  const state = (JSON.parse(started.json) as { state: string }).state
+  const state = stateIn(started.json)
   const call = (name: string, parameters: object = {}): ReturnType<SandboxPool['call']> => pool.call('hostile', 'tool', state, JSON.stringify({ name, parameters }))
   for (const kind of ['loop', 'memory-bomb']) {
     const answers = await Promise.all([call('Bump'), call('Bump'), call('Misbehave', { kind }), call('Bump'), call('Bump')])
     const bumps = [answers[0], answers[1], answers[3], answers[4]]
-    t.same(bumps.map((answer) => answer?.ok && (JSON.parse(answer.json) as { observation: unknown }).observation), [4, 4, 4, 4], `${kind}: every other call of the run is answered`)
+    t.same(bumps.map((answer) => answer?.ok && observationIn(answer.json)), [4, 4, 4, 4], `${kind}: every other call of the run is answered`)
     const hostile = answers[2]!
     t.equal(hostile.ok, false, `${kind}: the hostile call fails`)
     if (!hostile.ok) t.ok(['cpu_time_limit', 'memory_limit'].includes(hostile.code), `${kind}: and is blamed with its own limit (${hostile.code})`)
@@ -92,11 +104,11 @@ await t.test('in the pool, a run whose process dies or stalls is run again call 
     pool.register(envKey, source)
     const started = await pool.call(envKey, 'reset', '', JSON.stringify({ config: { start: 3 }, seed: 7 }))
     if (!started.ok) throw new Error(started.message)
-    const state = (JSON.parse(started.json) as { state: string }).state
+    const state = stateIn(started.json)
     const call = (name: string, parameters: object = {}): ReturnType<SandboxPool['call']> => pool.call(envKey, 'tool', state, JSON.stringify({ name, parameters }))
     const answers = await Promise.all([call('Bump'), call('Misbehave', { kind, size: 2 ** 27 }), call('Bump'), call('Bump')])
     const bumps = [answers[0], answers[2], answers[3]]
-    t.same(bumps.map((answer) => answer?.ok && (JSON.parse(answer.json) as { observation: unknown }).observation), [4, 4, 4], `${kind}: every other call of the run is answered`)
+    t.same(bumps.map((answer) => answer?.ok && observationIn(answer.json)), [4, 4, 4], `${kind}: every other call of the run is answered`)
     const hostile = answers[1]!
     // A join this long may also finish in time on a fast machine: then it is answered.
     if (!hostile.ok) t.ok(['cpu_time_limit', 'wall_time_limit', 'memory_limit', 'sandbox_crashed'].includes(hostile.code), `${kind}: blamed on itself (${hostile.code})`)

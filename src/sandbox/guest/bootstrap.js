@@ -5,7 +5,7 @@
 (function bootstrap (global) {
   'use strict'
 
-  const { freeze, getPrototypeOf, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, defineProperty } = Object
+  const { freeze, getPrototypeOf, getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, defineProperty, keys: ownEnumerableKeys } = Object
   const { isArray } = Array
   const { apply, construct, ownKeys } = Reflect
   const jsonParse = JSON.parse
@@ -21,6 +21,7 @@
   // Between the calls of a run, and between the fields of one call (see dispatch, op 'many').
   const callSeparator = '\u001e'
   const fieldSeparator = '\u001f'
+  const lookupGetter = Object.prototype.__lookupGetter__
 
   class SandboxError extends Error {
     constructor (code, message) {
@@ -229,10 +230,15 @@
         throw new SandboxError('not_json', `${what} holds an object that is not a plain object or array${describePath(path)}`)
       }
       if (getOwnPropertySymbols(v).length > 0) throw new SandboxError('not_json', `${what} has symbol keys${describePath(path)}`)
+      // Every element counts at least a byte: a huge array is refused before its keys are listed
+      // (a list of millions of keys alone would be past the isolate's memory limit).
+      if (array && leastBytes + v.length > maxBytes) throw new SandboxError(tooLargeCode, `${what} is over the limit of ${maxBytes} bytes as JSON`)
       ancestors.push(v)
       const keys = getOwnPropertyNames(v)
       for (const key of keys) {
         if (array && key === 'length') continue
+        // JSON drops an array's named properties; counted with the indices, one could also hide a hole.
+        if (array && !isArrayIndex(key, v.length)) throw new SandboxError('not_json', `${what} is an array with a property that is not an index${describePath([...path, '.' + key])}`)
         const descriptor = getOwnPropertyDescriptor(v, key)
         if (!('value' in descriptor)) throw new SandboxError('not_json', `${what} has a getter or setter${describePath([...path, '.' + key])}`)
         if (!descriptor.enumerable) throw new SandboxError('not_json', `${what} has a non-enumerable property${describePath([...path, '.' + key])}`)
@@ -247,6 +253,70 @@
       ancestors.pop()
     }
     visit(value)
+  }
+  const isArrayIndex = (key, length) => {
+    const index = +key
+    return index < length && StringCtor(index) === key
+  }
+  // The same verdict as assertPlainJson for every value that is not a proxy, without the paths,
+  // messages and a property descriptor per array element: true when the value is plain JSON of at
+  // most maxBytes by the same count, false when assertPlainJson must walk it again to say what is
+  // wrong. Per array, instead of a descriptor per element: its own keys, symbols included, are
+  // exactly the indices and 'length' (one count; a hole that a named property would make up for
+  // reads as undefined, refused), all indices are enumerable (a second count), and no index has a
+  // getter (a setter alone reads as undefined, refused as well). root may sit depth levels down in
+  // the value being serialized, under countedBytes already counted.
+  const isPlainJsonWithin = (root, maxBytes, depth, countedBytes) => {
+    const ancestors = []
+    const maxDepth = maxJsonDepth - depth
+    let leastBytes = countedBytes
+    const visit = (v) => {
+      switch (typeof v) {
+        case 'string': leastBytes += v.length + 2; return leastBytes <= maxBytes
+        case 'boolean': leastBytes += 4; return leastBytes <= maxBytes
+        case 'number': leastBytes += 1; return leastBytes <= maxBytes && isFiniteNumber(v)
+        case 'object': break
+        default: return false
+      }
+      if (v === null) { leastBytes += 4; return leastBytes <= maxBytes }
+      leastBytes += 2
+      if (leastBytes > maxBytes || ancestors.length >= maxDepth || ancestors.includes(v)) return false
+      const proto = getPrototypeOf(v)
+      if (isArray(v)) {
+        if (proto !== ArrayPrototype) return false
+        const length = v.length
+        // Every element counts at least a byte: a huge array is refused before its keys are listed.
+        if (leastBytes + length > maxBytes || ownKeys(v).length !== length + 1 || ownEnumerableKeys(v).length !== length) return false
+        ancestors.push(v)
+        for (let i = 0; i < length; i++) {
+          if (apply(lookupGetter, v, [i]) !== undefined || !visit(v[i])) return false
+        }
+      } else {
+        if ((proto !== ObjectPrototype && proto !== null) || getOwnPropertySymbols(v).length !== 0) return false
+        ancestors.push(v)
+        const names = getOwnPropertyNames(v)
+        for (let i = 0; i < names.length; i++) {
+          const key = names[i]
+          const descriptor = getOwnPropertyDescriptor(v, key)
+          if (!descriptor.enumerable || !('value' in descriptor)) return false
+          const value = descriptor.value
+          if (value === undefined) continue
+          leastBytes += key.length + 3
+          if (!visit(value)) return false
+        }
+      }
+      ancestors.pop()
+      return true
+    }
+    return visit(root)
+  }
+  // Only a proxy's traps can throw in the quick walk: the full walk then meets the same error.
+  const quicklyPlainJson = (value, maxBytes, depth = 0, countedBytes = 0) => {
+    try {
+      return isPlainJsonWithin(value, maxBytes, depth, countedBytes)
+    } catch {
+      return false
+    }
   }
   const utf8Bytes = (text) => {
     let bytes = text.length
@@ -263,7 +333,21 @@
   // so the exact count is needed only in between.
   const toJson = (value, what, maxBytes, tooLargeCode) => {
     if (value === undefined) throw new SandboxError('not_json', `${what} is undefined`)
-    assertPlainJson(value, what, maxBytes, tooLargeCode)
+    if (!quicklyPlainJson(value, maxBytes)) assertPlainJson(value, what, maxBytes, tooLargeCode)
+    return serialize(value, what, maxBytes, tooLargeCode)
+  }
+  // The committed state is {s: the env's state, r: the generator's four words}: the wrapper and its
+  // words are plain JSON by construction, so the quick walk starts at s, one level down, with the
+  // bytes the wrapper counts for ({} 2, "s": 4, "r": 4, [] 2, four numbers 4). Whatever it refuses,
+  // the full walk checks the whole wrapper, so a message names the same path as before (.s.board...).
+  const wrapperLeastBytes = 16
+  const toEpisodeStateJson = (state, words) => {
+    const wrapper = { s: state, r: words }
+    const maxBytes = limits.maxStateBytes
+    if (!quicklyPlainJson(state, maxBytes, 1, wrapperLeastBytes)) assertPlainJson(wrapper, 'state', maxBytes, 'state_too_large')
+    return serialize(wrapper, 'state', maxBytes, 'state_too_large')
+  }
+  const serialize = (value, what, maxBytes, tooLargeCode) => {
     const text = jsonStringify(value)
     if (text.length * 3 > maxBytes) {
       const bytes = text.length > maxBytes ? text.length : utf8Bytes(text)
@@ -343,7 +427,14 @@
   // message can quote a property name of any length).
   const clip = (text) => text.length > limits.maxErrorChars ? text.slice(0, limits.maxErrorChars) + '...' : text
 
-  // --- 6. install(envSource, limits) -> dispatch(op, stateJson, argsJson) -> resultJson ---
+  // --- 6. install(envSource, limits) -> dispatch(op, stateJson, argsJson) -> answer ---
+  // An answer is a failure as JSON text, {"ok":false,"code":...,"message":...}, or a success: its
+  // fields, each a mark, the field's name, '=' and its value as JSON text (src/env/guest.ts reads
+  // them). JSON text never holds a raw control character, so the host finds the fields with indexOf
+  // and takes the state out exactly as it was made here: never escaped into a JSON string and
+  // parsed back on every step.
+  const fieldMark = '\u0001'
+  const field = (name, json) => fieldMark + name + '=' + json
   const install = (envSource, limitsJson) => {
     setLimits(limitsJson)
     const instantiate = moduleFactory(envSource)
@@ -352,25 +443,27 @@
       if (typeof fn !== 'function') throw new SandboxError('tool_error', `the env module does not export ${name}()`)
       return fn
     }
-    const stateOf = (env, words) => toStateJson({ s: env, r: words }, 'state')
+    const stateOf = toEpisodeStateJson
 
-    // Each op returns its fields as JSON text, so a result is serialized exactly once.
     const ops = {
-      generate (_state, { seed, difficulty }) {
+      generate (_state, argsJson) {
+        const { seed, difficulty } = jsonParse(argsJson)
         const env = instantiate()
         const { rng } = makeRng(seedRng(seed, generatorStream))
-        return { config: toStateJson(required(env, 'generate')(rng, difficulty), 'config') }
+        return field('config', toStateJson(required(env, 'generate')(rng, difficulty), 'config'))
       },
-      reset (_state, { config, seed }) {
+      reset (_state, argsJson) {
+        const { config, seed } = jsonParse(argsJson)
         const env = instantiate()
         const generator = makeRng(seedRng(seed))
         const state = required(env, 'reset')(config, generator.rng)
         const truth = required(env, 'answer')(config)
         const stateJson = stateOf(state, generator.words())
         const observation = required(env, 'observe')(jsonParse(stateJson).s)
-        return { state: jsonStringify(stateJson), truth: toStateJson(truth, 'answer'), observation: toObservationJson(observation) }
+        return field('state', stateJson) + field('truth', toStateJson(truth, 'answer')) + field('observation', toObservationJson(observation))
       },
-      tool (stateJson, { name, parameters }) {
+      tool (stateJson, argsJson) {
+        const { name, parameters } = jsonParse(argsJson)
         const env = instantiate()
         const tools = env.tools
         const tool = tools !== null && typeof tools === 'object' && Object.hasOwn(tools, name) ? tools[name] : undefined
@@ -382,27 +475,26 @@
           throw new SandboxError('tool_error', `tool ${name} returned a promise; tools must be synchronous`)
         }
         const observationJson = toObservationJson(observation)
-        return { state: jsonStringify(stateOf(saved.s, generator.words())), observation: observationJson }
+        return field('state', stateOf(saved.s, generator.words())) + field('observation', observationJson)
       },
+      // Observe takes no arguments: its argsJson is not read.
       observe (stateJson) {
         const env = instantiate()
-        return { observation: toObservationJson(required(env, 'observe')(jsonParse(stateJson).s)) }
+        return field('observation', toObservationJson(required(env, 'observe')(jsonParse(stateJson).s)))
       },
-      check (_state, { submitted, truth }) {
+      check (_state, argsJson) {
+        const { submitted, truth } = jsonParse(argsJson)
         const env = instantiate()
         const correct = typeof env.isCorrect === 'function'
           ? env.isCorrect(submitted, truth) === true
           : jsonStringify(submitted) === jsonStringify(truth)
-        return { correct: correct ? 'true' : 'false' }
+        return field('correct', correct ? 'true' : 'false')
       },
     }
 
     const dispatchOne = (op, stateJson, argsJson) => {
       try {
-        const fields = ops[op](stateJson, jsonParse(argsJson))
-        let result = '{"ok":true'
-        for (const key of getOwnPropertyNames(fields)) result += ',"' + key + '":' + fields[key]
-        return result + '}'
+        return ops[op](stateJson, argsJson)
       } catch (error) {
         if (error instanceof SandboxError) return jsonStringify({ ok: false, code: error.code, message: clip(error.message) })
         return jsonStringify({ ok: false, code: 'tool_error', message: messageOf(error) })
