@@ -109,8 +109,6 @@ export interface SandboxPoolStats {
   /** Calls taken back from a stalled process and run elsewhere. */
   callsDetached: number
   envsOnProbation: number
-  /** Calls waiting for a process passed the backlog bound (see watchBacklog) and have not fallen to half of it. */
-  backlogHigh: boolean
 }
 
 export interface SandboxPoolEvents {
@@ -141,8 +139,6 @@ export class SandboxPool {
   #callsCompleted = 0
   #callsExpired = 0
   #callsDetached = 0
-  readonly #backlogListeners = new Set<(high: boolean) => void>()
-  #backlogHigh = false
   readonly #exits = Object.fromEntries(sandboxExitCauses.map((cause) => [cause, 0])) as Record<SandboxExitCause, number>
 
   constructor (options: Partial<SandboxPoolOptions> = {}, events: SandboxPoolEvents = {}) {
@@ -183,18 +179,6 @@ export class SandboxPool {
     })
   }
 
-  /**
-   * Calls listener with true when the calls waiting for a process pass what the processes may hold
-   * (workers × maxCallsInFlightPerWorker), and with false once they fall to half of that. A server
-   * stops reading requests meanwhile: a request left unread costs a few bytes in a socket buffer,
-   * while one read and queued here keeps its objects alive through every young-generation garbage
-   * collection until a process takes it. Returns the unsubscribe function.
-   */
-  watchBacklog (listener: (high: boolean) => void): () => void {
-    this.#backlogListeners.add(listener)
-    return () => this.#backlogListeners.delete(listener)
-  }
-
   /** True while at least one regular sandbox process can take calls (what readiness reports). */
   get ready (): boolean {
     return this.#slots.some((slot) => this.#usable(slot.worker))
@@ -220,7 +204,6 @@ export class SandboxPool {
       callsExpired: this.#callsExpired,
       callsDetached: this.#callsDetached,
       envsOnProbation: [...this.#probation.values()].filter((until) => until > now).length,
-      backlogHigh: this.#backlogHigh,
     }
   }
 
@@ -249,7 +232,6 @@ export class SandboxPool {
       worker.channel.end()
     }
     for (const call of [...this.#queue.drain(), ...this.#quarantineQueue.drain()]) this.#settle(call, closedResult)
-    this.#noteBacklog()
     await Promise.all(exits)
   }
 
@@ -501,7 +483,6 @@ export class SandboxPool {
       if (worker === undefined) break
       this.#send(worker, this.#queue.shift()!)
     }
-    this.#noteBacklog()
     if (this.#quarantineQueue.length > 0) {
       const slot = this.#quarantineSlot
       if (slot.worker === undefined && slot.restartTimer === undefined && !this.#closed) this.#start(slot)
@@ -527,14 +508,6 @@ export class SandboxPool {
     worker.outbox.push(call.message)
     worker.unsent++
     worker.inFlight.set(call.message.id, call)
-  }
-
-  #noteBacklog (): void {
-    const bound = this.#slots.length * this.options.maxCallsInFlightPerWorker
-    const high = this.#queue.length > (this.#backlogHigh ? bound / 2 : bound)
-    if (high === this.#backlogHigh) return
-    this.#backlogHigh = high
-    for (const listener of this.#backlogListeners) listener(high)
   }
 
   #usable (worker: Worker | undefined): worker is Worker {

@@ -66,8 +66,6 @@ export class Connection {
   #backpressureTimer: NodeJS.Timeout | undefined
   /** Set by a draining server: no new requests are read, the ones in flight finish. */
   #readingStopped = false
-  /** Set while the sandbox's backlog is high (see SandboxPool.watchBacklog): no new requests are read. */
-  #sandboxBacklog = false
 
   constructor (transport: Transport, host: ConnectionHost) {
     this.#transport = transport
@@ -89,17 +87,6 @@ export class Connection {
     if (this.#status === 'open') this.#send(event, this.#eventCodec)
   }
 
-  /**
-   * Stops or resumes reading for the sandbox's backlog. A connection that has not said hello is
-   * read all the same (its hello has a deadline); it stops once it is open.
-   */
-  setSandboxBacklog (high: boolean): void {
-    this.#sandboxBacklog = high
-    if (this.#status !== 'open') return
-    if (high) this.#transport.pause()
-    else if (this.#backpressureTimer === undefined && !this.#readingStopped) this.#transport.resume()
-  }
-
   stopReading (): void {
     this.#readingStopped = true
     this.#transport.pause()
@@ -109,7 +96,7 @@ export class Connection {
     if (this.#status === 'closed') return
     // The client's reply to the close frame must be read for the closing handshake to finish;
     // frames read after reading stopped are dropped by #onFrame.
-    if (this.#readingStopped || this.#sandboxBacklog) this.#transport.resume()
+    if (this.#readingStopped) this.#transport.resume()
     this.#transport.close(code, reason)
     this.#onTransportClosed()
   }
@@ -255,7 +242,7 @@ export class Connection {
     clearInterval(this.#backpressureTimer)
     this.#backpressureTimer = undefined
     this.#pausedBy = undefined
-    if (!this.#readingStopped && !this.#sandboxBacklog) this.#transport.resume()
+    if (!this.#readingStopped) this.#transport.resume()
   }
 
   #hello (id: RequestId, params: unknown, codec: Codec): void {
@@ -306,7 +293,6 @@ export class Connection {
     this.#eventCodec = codec
     this.#status = 'open'
     clearTimeout(this.#helloTimer)
-    if (this.#sandboxBacklog) this.#transport.pause()
     const result: HelloResult = {
       version,
       server: this.#host.serverInfo,

@@ -29,7 +29,6 @@ export class ServerMetrics {
   readonly stepLatency: Histogram
   readonly unauthenticatedDropped: Counter<'reason'>
   readonly sendPauses: Counter<'bound'>
-  readonly sandboxBacklogPauses: Counter
 
   constructor (sources: MetricSources) {
     const registers = [this.registry]
@@ -41,7 +40,6 @@ export class ServerMetrics {
     this.stepLatency = new Histogram({ name: 'codegym_step_duration_seconds', help: 'Time from a step request to its result, sandbox call included.', buckets: stepLatencyBucketsSeconds, registers })
     this.unauthenticatedDropped = new Counter({ name: 'codegym_unauthenticated_dropped_total', help: 'Connections dropped before hello: pool_full (the oldest, to make room) or handshake_timeout.', labelNames: ['reason'], registers })
     this.sendPauses = new Counter({ name: 'codegym_send_buffer_pauses_total', help: 'Times a connection stopped being read because unsent and reserved response bytes reached a bound: connection (maxSendBufferBytes) or server (maxServerSendBufferBytes).', labelNames: ['bound'], registers })
-    this.sandboxBacklogPauses = new Counter({ name: 'codegym_sandbox_backlog_pauses_total', help: 'Times the calls waiting for a sandbox process passed what the processes may hold, so connections stopped reading new requests until the backlog fell to half.', registers })
     const gauge = (name: string, help: string, read: () => number): void => {
       const metric: Gauge = new Gauge({ name, help, registers, collect () { metric.set(read()) } })
     }
@@ -55,7 +53,6 @@ export class ServerMetrics {
       gauge('codegym_sandbox_processes_ready', 'Sandbox processes that can take calls now (readiness fails at 0).', () => sandbox().processesReady)
       gauge('codegym_sandbox_calls_expired', 'Env calls that waited maxQueueWaitMs for a sandbox process and failed with sandbox_busy, since start.', () => sandbox().callsExpired)
       gauge('codegym_sandbox_calls_detached', 'Env calls taken back from a sandbox process stalled by another call and run elsewhere, since start.', () => sandbox().callsDetached)
-      gauge('codegym_sandbox_backlog_high', '1 while connections read no new requests because the calls waiting for a sandbox process passed what the processes may hold.', () => sandbox().backlogHigh ? 1 : 0)
       gauge('codegym_sandbox_envs_on_probation', 'Env types whose calls run on the quarantine sandbox process.', () => sandbox().envsOnProbation)
       const exits: Gauge<'cause'> = new Gauge({
         name: 'codegym_sandbox_exits',

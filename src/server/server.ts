@@ -115,7 +115,6 @@ export class CodeGymServer {
   readonly #http: HttpServer
   readonly #wss: WebSocketServer
   readonly #sweeper: NodeJS.Timeout
-  readonly #unwatchBacklog: () => void
   readonly #tokens: TokenSet
   #draining = false
   #drained: Promise<void> | undefined
@@ -175,7 +174,6 @@ export class CodeGymServer {
     this.#http.requestTimeout = this.#serverLimits.handshakeTimeoutMs * 2
     this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs)
     this.#sweeper.unref()
-    this.#unwatchBacklog = runtime.pool.watchBacklog((high) => this.#onSandboxBacklog(high))
   }
 
   static async start (options: ServerOptions = {}): Promise<CodeGymServer> {
@@ -242,14 +240,7 @@ export class CodeGymServer {
   accept (transport: Transport): Connection {
     const connection = new Connection(transport, this.#host)
     this.#connections.add(connection)
-    if (this.#runtime.pool.stats().backlogHigh) connection.setSandboxBacklog(true)
     return connection
-  }
-
-  /** While the sandbox's backlog is high, connections read no new requests (see SandboxPool.watchBacklog). */
-  #onSandboxBacklog (high: boolean): void {
-    if (high) this.metrics.sandboxBacklogPauses.inc()
-    for (const connection of this.#connections) connection.setSandboxBacklog(high)
   }
 
   /**
@@ -292,7 +283,6 @@ export class CodeGymServer {
 
   async #shutdown (): Promise<void> {
     clearInterval(this.#sweeper)
-    this.#unwatchBacklog()
     this.#http.close()
     this.#wss.close()
     for (const client of this.#clients.keys()) this.#sessions.closeAllOf(client)
