@@ -20,7 +20,8 @@ const pending = new Set<string>([])
 
 const checked = ['app', 'src', 'clients/ts', 'clients/grpo', 'bench', 'tools', 'scripts'].flatMap((dir) => listFiles(root, dir, ['.ts']))
   .filter((file) => !file.endsWith('.generated.ts') && !publicEntries.has(file))
-const users = [...checked, ...publicEntries, ...listFiles(root, 'test', ['.ts'])]
+// bin/ counts as a user: its scripts import src/ with import() (after the Node version check).
+const users = [...checked, ...publicEntries, ...listFiles(root, 'test', ['.ts']), ...listFiles(root, 'bin', ['.js'])]
 
 /** Names each file imports (or re-exports) from each other file; '*' for a namespace import or `export *`. */
 const imported = new Map<string, Set<string>>()
@@ -29,10 +30,35 @@ const mark = (file: string, name: string): void => {
   if (names === undefined) imported.set(file, names = new Set())
   names.add(name)
 }
+/** `const { a, b } = await import('./x')`: the names taken from x; a bare import() takes them all. */
+function markDynamicImports (file: string, source: ts.SourceFile): void {
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const specifier = node.arguments[0]
+      if (specifier !== undefined && ts.isStringLiteral(specifier) && specifier.text.startsWith('.')) {
+        const target = toPosix(normalize(relative(root, join(root, dirname(file), specifier.text))))
+        const awaited = ts.isAwaitExpression(node.parent) ? node.parent : undefined
+        const binding = awaited !== undefined && ts.isVariableDeclaration(awaited.parent) ? awaited.parent.name : undefined
+        if (binding !== undefined && ts.isObjectBindingPattern(binding)) {
+          for (const element of binding.elements) {
+            const name = element.propertyName ?? element.name
+            if (ts.isIdentifier(name)) mark(target, name.text)
+          }
+        } else {
+          mark(target, '*')
+        }
+      }
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+}
+
 const sources = new Map<string, ts.SourceFile>()
 for (const file of new Set(users)) {
   const source = ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest, true)
   sources.set(file, source)
+  markDynamicImports(file, source)
   for (const statement of source.statements) {
     if (!(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement))) continue
     const specifier = statement.moduleSpecifier
