@@ -27,21 +27,34 @@ export function writeFrame (socket: Socket, fields: readonly unknown[]): void {
 
 /**
  * Calls onFrame with the fields of each whole frame read from the socket, in order. Bytes that end
- * in the middle of a frame wait for the rest.
+ * in the middle of a frame wait for the rest; they are joined once the frame is whole, not at every
+ * chunk (a frame of large states arrives in many chunks).
  */
 export function readFrames (socket: Socket, onFrame: (fields: unknown[]) => void): void {
-  let pending: Buffer | undefined
+  let chunks: Buffer[] = []
+  let buffered = 0
+  /** Bytes of the frame being read (prefix included), once its prefix is in. */
+  let needed = 0
   socket.on('data', (chunk: Buffer) => {
-    const data = pending === undefined ? chunk : Buffer.concat([pending, chunk])
-    pending = undefined
+    chunks.push(chunk)
+    buffered += chunk.byteLength
+    if (needed === 0 && buffered >= lengthPrefixBytes) needed = lengthPrefixBytes + prefixOf(chunks).readUInt32LE(0)
+    if (needed === 0 || buffered < needed) return
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered)
     let offset = 0
     while (data.byteLength - offset >= lengthPrefixBytes) {
-      const length = data.readUInt32LE(offset)
-      const end = offset + lengthPrefixBytes + length
+      const end = offset + lengthPrefixBytes + data.readUInt32LE(offset)
       if (end > data.byteLength) break
       onFrame(unpackr.unpack(data.subarray(offset + lengthPrefixBytes, end)) as unknown[])
       offset = end
     }
-    if (offset < data.byteLength) pending = data.subarray(offset)
+    chunks = offset < data.byteLength ? [data.subarray(offset)] : []
+    buffered = data.byteLength - offset
+    needed = buffered >= lengthPrefixBytes ? lengthPrefixBytes + data.readUInt32LE(offset) : 0
   })
+}
+
+/** The first bytes buffered, joined only when the prefix itself spans chunks. */
+function prefixOf (chunks: readonly Buffer[]): Buffer {
+  return chunks[0]!.byteLength >= lengthPrefixBytes ? chunks[0]! : Buffer.concat(chunks).subarray(0, lengthPrefixBytes)
 }
