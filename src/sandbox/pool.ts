@@ -261,7 +261,7 @@ export class SandboxPool {
     const child = fork(workerEntry, [JSON.stringify(limits), progressPath, String(this.options.stalledCallMs)], {
       env: { ...env, ...fixedLocaleEnv },
       execArgv: sandboxExecArgv(this.options),
-      // Node's IPC channel stays (fork needs it; the process also exits when it ends), unused.
+      // fork needs Node's IPC channel; nothing is sent on it (the process exits when its channel ends).
       stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'],
     })
     const channel = child.stdio[channelFd] as Socket
