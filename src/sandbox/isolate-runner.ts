@@ -54,16 +54,6 @@ const threadCpuMicros = (): number => {
 }
 
 /**
- * Runs a synchronous isolate call under a CPU-time limit. isolated-vm's timeout is wall-clock time,
- * and its isolate.cpuTime counts the time the isolate was running, starved or not (seen here: 550
- * "CPU" ms for a loop that got 20 ms of CPU on a loaded machine). So: a first attempt runs under a
- * wall-clock timeout a little over the CPU limit (see firstAttemptGridMs) and is not measured
- * (nothing is added to the calls that finish, nearly all). Guest calls have no effect outside their result, so a call that
- * was stopped runs again, measured with this thread's own CPU time, under a wall-clock timeout that
- * doubles each time, until one attempt has used the CPU limit (cpu_time_limit), the call finishes,
- * or callWallTimeoutMs has passed (wall_time_limit).
- */
-/**
  * isolated-vm keeps the timer of every call with a timeout in one queue until its time comes, ended
  * call or not, and a thread of its own wakes for it: with deadlines one call apart, that thread woke
  * for every call and contended with the calling thread (measured on a 2-core machine: about 3 µs of
@@ -74,6 +64,16 @@ const threadCpuMicros = (): number => {
  */
 const firstAttemptGridMs = 10
 
+/**
+ * Runs a synchronous isolate call under a CPU-time limit. isolated-vm's timeout is wall-clock time,
+ * and its isolate.cpuTime counts the time the isolate was running, starved or not (seen here: 550
+ * "CPU" ms for a loop that got 20 ms of CPU on a loaded machine). So: a first attempt runs under a
+ * wall-clock timeout a little over the CPU limit (see firstAttemptGridMs) and is not measured
+ * (nothing is added to the calls that finish, nearly all). Guest calls have no effect outside
+ * their result, so a call that was stopped runs again, measured with this thread's own CPU time,
+ * under a wall-clock timeout that doubles each time, until one attempt has used the CPU limit
+ * (cpu_time_limit), the call finishes, or callWallTimeoutMs has passed (wall_time_limit).
+ */
 export function runWithCpuLimit<T> (isolate: ivm.Isolate, limits: Pick<SandboxLimits, 'callTimeoutMs' | 'callWallTimeoutMs'>, attempt: (timeoutMs: number) => T):
   { ok: true, value: T } | { ok: false, error: unknown } | { ok: false, code: 'cpu_time_limit' | 'wall_time_limit', message: string } {
   const cpuLimitMicros = limits.callTimeoutMs * 1000

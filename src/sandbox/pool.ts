@@ -440,9 +440,10 @@ export class SandboxPool {
    */
   #detachBehind (worker: Worker, runningId: number, runningCount: number): void {
     worker.stalled = true
-    const run = runningCount > 1 ? runStartingAt([...worker.inFlight.values()], runningId, runningCount) : []
+    const unanswered = [...worker.inFlight.values()]
+    const run = runningCount > 1 ? runStartingAt(unanswered, runningId, runningCount) : []
     for (const call of run) call.message.single = true
-    const detached = [...worker.inFlight.values()].filter((call) => call.message.id !== runningId || run.length > 0)
+    const detached = unanswered.filter((call) => call.message.id !== runningId || run.length > 0)
     if (detached.length === 0) return
     const ids = new Set(detached.map((call) => call.message.id))
     for (const id of ids) worker.inFlight.delete(id)

@@ -35,14 +35,14 @@ export class ResponseSizes {
     return pair[snapshot ? 1 : 0]
   }
 
-  estimate (op: string, env: string | undefined, snapshot: boolean): number {
-    return expected(this.slot(op, env, snapshot), snapshot)
-  }
-
   record (op: string, env: string | undefined, snapshot: boolean, bytes: number): void {
-    const slot = this.slot(op, env, snapshot)
-    slot.largest = Math.max(minResponseBytes, bytes, slot.largest)
+    grow(this.slot(op, env, snapshot), bytes)
   }
+}
+
+/** Takes an answer of this size into its kind's largest. */
+function grow (slot: SizeSlot, bytes: number): void {
+  slot.largest = Math.max(minResponseBytes, bytes, slot.largest)
 }
 
 function expected (slot: SizeSlot, snapshot: boolean): number {
@@ -62,8 +62,7 @@ export class Reservation {
 
   /** Records the size of the answer sent, shared equally among the operations it answered. */
   recordSent (bytes: number): void {
-    const perOperation = Math.max(minResponseBytes, bytes / this.#slots.length)
-    for (const slot of this.#slots) if (perOperation > slot.largest) slot.largest = perOperation
+    for (const slot of this.#slots) grow(slot, bytes / this.#slots.length)
   }
 }
 
